@@ -1,0 +1,11 @@
+/**
+ * A build worker thread: runs one configuration's build job (libs/nixgen) and streams its
+ * progress back to the coordinator through a Comlink proxy callback.
+ */
+import { runBuildJob } from "@nohead/nixgen";
+import * as Comlink from "comlink";
+
+const api = { runBuildJob };
+export type BuildWorkerApi = typeof api;
+
+Comlink.expose(api);

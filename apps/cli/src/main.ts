@@ -1,0 +1,27 @@
+#!/usr/bin/env bun
+/**
+ * The `nohead` entry point: prints help for its aliases, runs the command, and maps every error
+ * to a message and an exit code in one place (docs/cli.md lists the codes).
+ */
+import { HELP_ALIASES, HELP_TEXT } from "./help-text.ts";
+
+const VERSION = "0.1.0";
+
+async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first === undefined || (HELP_ALIASES.has(first) && argv.length === 1)) {
+    process.stdout.write(HELP_TEXT);
+    return 0;
+  }
+  const { buildProgram } = await import("./program.ts");
+  const program = buildProgram(VERSION);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    const { reportError } = await import("./report-error.ts");
+    return reportError(error);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,4 @@
+/** Shared contracts of nohead: the manifest, state and API schemas, and the user-facing errors. */
+export * from "./errors.ts";
+export * from "./json-schema.ts";
+export * from "./manifest.ts";

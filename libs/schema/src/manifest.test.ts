@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { manifestJsonSchema } from "./json-schema.ts";
+import { Manifest, PlannedMachine } from "./manifest.ts";
+
+const machine = {
+  name: "web-1",
+  baseName: "web",
+  index: 1,
+  username: "nixy",
+  forwards: [{ name: "ssh", protocol: "tcp", guestPort: 22, hostPort: null, hostAddress: "127.0.0.1" }],
+  dependsOn: [],
+  health: {
+    ssh: true,
+    tcp: [],
+    command: null,
+    initScript: false,
+    deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
+  },
+  network: { address: "10.213.0.10", prefixLength: 16, mac: "52:54:00:d5:00:0a" },
+  secrets: [],
+  host: null,
+  initScript: false,
+  diskImage: false,
+  runner: "/nix/store/x-run-web-1-vm/bin/run-web-1-vm",
+  system: "/nix/store/x-nixos-system-web-1",
+};
+const manifest = { schemaVersion: 1, network: { subnet: "10.213.0.0/16" }, machines: [machine], images: [] };
+
+describe("manifest schema", () => {
+  test("docs/manifest.schema.json is exactly what the zod schema generates (run scripts/generate-schemas.ts)", () => {
+    const pinned = JSON.parse(
+      readFileSync(join(import.meta.dir, "../../../docs/manifest.schema.json"), "utf8"),
+    );
+    expect(pinned).toEqual(manifestJsonSchema());
+  });
+
+  test("accepts a complete manifest", () => {
+    expect(Manifest.parse(manifest)).toEqual(manifest as never);
+  });
+
+  test("rejects unknown fields, relative runners, bad names and a future schema version", () => {
+    const bad = [
+      { ...manifest, extra: 1 },
+      { ...manifest, schemaVersion: 2 },
+      { ...manifest, machines: [{ ...machine, runner: "bin/run" }] },
+      { ...manifest, machines: [{ ...machine, name: "web_1" }] },
+      { ...manifest, machines: [{ ...machine, forwards: [{ ...machine.forwards[0], hostPort: 70000 }] }] },
+    ];
+    for (const value of bad) {
+      const result = Manifest.safeParse(value);
+      expect(result.success).toBe(false);
+    }
+  });
+
+  test("a planned machine is a manifest machine without runner and system", () => {
+    const { runner: _r, system: _s, ...planned } = machine;
+    expect(PlannedMachine.safeParse(planned).success).toBe(true);
+    expect(PlannedMachine.safeParse(machine).success).toBe(false);
+  });
+});

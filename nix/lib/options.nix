@@ -1,0 +1,65 @@
+# The options a machine type accepts in configs.nix, with no-headache's names and defaults, plus
+# nohead's additions. `defaults` is merged under every machine type before expansion.
+{
+  /** Defaults of every option (no-headache parity first, then nohead's own). */
+  defaults = {
+    count = 1;
+    username = "nixy";
+    firstHostSshPort = null;
+    init = {
+      script = "";
+    };
+    copyToHome = { };
+    tailscaleAuthKeyFile = null;
+    diskImage = null;
+    nixos-config = { };
+    nixos-config-virt = { };
+    # nohead additions
+    forwardPorts = [ ];
+    dependsOn = [ ];
+    health = { };
+    secrets = { };
+    host = null;
+    privateNetwork = true;
+  };
+
+  /** Option names accepted at the top level of a machine type. */
+  knownOptions = [
+    "count"
+    "username"
+    "firstHostSshPort"
+    "init"
+    "copyToHome"
+    "tailscaleAuthKeyFile"
+    "diskImage"
+    "nixos-config"
+    "nixos-config-virt"
+    "forwardPorts"
+    "dependsOn"
+    "health"
+    "secrets"
+    "host"
+    "privateNetwork"
+  ];
+
+  /** Defaults of the `health` option; deadlines are in seconds. */
+  healthDefaults = {
+    ssh = true;
+    tcp = [ ];
+    command = null;
+    initScript = null; # null = "true when init.script is not empty"
+    deadlines = {
+      started = 30;
+      booted = 300;
+      ready = 600;
+    };
+  };
+
+  /** Defaults of one entry of `forwardPorts`. */
+  forwardDefaults = {
+    name = null;
+    protocol = "tcp";
+    hostPort = null;
+    hostAddress = "127.0.0.1";
+  };
+}

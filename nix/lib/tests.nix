@@ -1,0 +1,157 @@
+# Tests of the pure library in nixpkgs' `lib.runTests` style, without nixpkgs: evaluates to the
+# list of failures ([] when all pass). Run: nix-instantiate --eval --strict --json nix/lib/tests.nix
+let
+  lib = import ./.;
+  throwingPkgs = throw "pkgs must not be forced while planning";
+  namesOf = configs: map (m: m.name) (lib.planOf configs).machines;
+  machine = configs: name: builtins.head (builtins.filter (m: m.name == name) (lib.planOf configs).machines);
+  forward = m: fname: builtins.head (builtins.filter (f: f.name == fname) m.forwards);
+  fails = v: !(builtins.tryEval (builtins.deepSeq v v)).success;
+
+  tests = {
+    testCountZeroDisablesType = {
+      expr = namesOf { off = { count = 0; }; on = { }; };
+      expected = [ "on" ];
+    };
+    testCountOneKeepsBareName = {
+      expr = namesOf { db = { }; };
+      expected = [ "db" ];
+    };
+    testCountManyNumbersInstances = {
+      expr = namesOf { web = { count = 3; }; };
+      expected = [ "web-1" "web-2" "web-3" ];
+    };
+    testIndexAndBaseName = {
+      expr = let m = machine { web = { count = 2; }; } "web-2"; in { inherit (m) index baseName; };
+      expected = { index = 2; baseName = "web"; };
+    };
+    testDefaultUsername = {
+      expr = (machine { a = { }; } "a").username;
+      expected = "nixy";
+    };
+    testSshPortsCountUp = {
+      expr = map (n: (forward (machine { web = { count = 3; firstHostSshPort = 2200; }; } n) "ssh").hostPort) [ "web-1" "web-2" "web-3" ];
+      expected = [ 2200 2201 2202 ];
+    };
+    testNoPortsMeansAllocatedAtRunTime = {
+      expr = (forward (machine { a = { }; } "a") "ssh").hostPort;
+      expected = null;
+    };
+    testForwardsBindLoopbackByDefault = {
+      expr = (forward (machine { a = { forwardPorts = [ { guestPort = 80; hostPort = 8080; } ]; }; } "a") "tcp-80");
+      expected = { name = "tcp-80"; protocol = "tcp"; guestPort = 80; hostPort = 8080; hostAddress = "127.0.0.1"; };
+    };
+    testForwardHostPortCountsUpPerInstance = {
+      expr = (forward (machine { w = { count = 2; forwardPorts = [ { name = "http"; guestPort = 80; hostPort = 8080; } ]; }; } "w-2") "http").hostPort;
+      expected = 8081;
+    };
+    testDependsOnTypeExpandsToInstances = {
+      expr = (machine { db = { count = 2; }; app = { dependsOn = [ "db" ]; }; } "app").dependsOn;
+      expected = [ "db-1" "db-2" ];
+    };
+    testDependsOnInstanceName = {
+      expr = (machine { db = { count = 2; }; app = { dependsOn = [ "db-2" ]; }; } "app").dependsOn;
+      expected = [ "db-2" ];
+    };
+    testMissingPathIsNotRead = {
+      expr = (builtins.head (machine { a = { tailscaleAuthKeyFile = ./does/not/exist; copyToHome."x" = ./nor/this; }; } "a").secrets).hostPath;
+      expected = toString ./does/not/exist;
+    };
+    testSecretPathNeverCopiedToStore = {
+      expr = builtins.hasContext (builtins.head (machine { a = { secrets.key = ./secret; }; } "a").secrets).hostPath;
+      expected = false;
+    };
+    testThrowingPkgsIsNotForced = {
+      expr = namesOf ((
+        { pkgs, customArgs, ... }:
+        {
+          a = { nixos-config = { environment.systemPackages = [ pkgs.hello ]; }; init.script = customArgs.greeting; };
+        }
+      ) { pkgs = throwingPkgs; customArgs = { greeting = "hi"; }; });
+      expected = [ "a" ];
+    };
+    testPrivateAddressesAreStableAndDistinct = {
+      expr = map (m: m.network.address) (lib.planOf { a = { }; b = { count = 2; }; }).machines;
+      expected = [ "10.213.0.10" "10.213.0.11" "10.213.0.12" ];
+    };
+    testPrivateNetworkCanBeOff = {
+      expr = (machine { a = { privateNetwork = false; }; } "a").network;
+      expected = null;
+    };
+    testAddressCrossesOctet = {
+      expr = [ (lib.network.addressOf 246) (lib.network.macOf 246) ];
+      expected = [ "10.213.1.0" "52:54:00:d5:01:00" ];
+    };
+    testInitScriptHealthDefaultsFromScript = {
+      expr = [ (machine { a = { init.script = "echo hi"; }; } "a").health.initScript (machine { b = { }; } "b").health.initScript ];
+      expected = [ true false ];
+    };
+    testHealthDeadlinesMerge = {
+      expr = (machine { a = { health.deadlines.ready = 42; }; } "a").health.deadlines;
+      expected = { startedSeconds = 30; bootedSeconds = 300; readySeconds = 42; };
+    };
+    testErrorCountNegative = {
+      expr = lib.errorsOf { web = { count = -1; }; };
+      expected = [ ''machine "web": count must be a non-negative integer, got -1'' ];
+    };
+    testErrorUnknownOptionSuggests = {
+      expr = lib.errorsOf { web = { cont = 2; }; };
+      expected = [ ''machine "web": unknown option "cont" (did you mean "count"?); see docs/configuration.md for the options'' ];
+    };
+    testErrorBadHostname = {
+      expr = lib.errorsOf { "web_1" = { }; };
+      expected = [ ''machine "web_1": the name is not a valid hostname (letters, digits and dashes, at most 63, no leading or trailing dash)'' ];
+    };
+    testErrorPortClash = {
+      expr = lib.errorsOf { a = { count = 2; firstHostSshPort = 2200; }; b = { firstHostSshPort = 2201; }; };
+      expected = [ ''host port 2201/tcp is used by both "a-2" (forward "ssh") and "b" (forward "ssh"); change one of them or set it to null (allocated at run time)'' ];
+    };
+    testErrorUnknownDependency = {
+      expr = lib.errorsOf { a = { dependsOn = [ "bb" ]; }; b = { }; };
+      expected = [ ''machine "a": dependsOn names "bb", which is not a machine of this configs.nix; known: a, b'' ];
+    };
+    testErrorCycle = {
+      expr = lib.errorsOf { a = { dependsOn = [ "b" ]; }; b = { dependsOn = [ "c" ]; }; c = { dependsOn = [ "a" ]; }; };
+      expected = [ "dependsOn has a cycle: a -> b -> c -> a" ];
+    };
+    testErrorSelfDependency = {
+      expr = lib.errorsOf { a = { dependsOn = [ "a" ]; }; };
+      expected = [ ''machine "a": dependsOn names itself'' ];
+    };
+    testErrorHealthPortWithoutForward = {
+      expr = lib.errorsOf { a = { health.tcp = [ 80 ]; }; };
+      expected = [ ''machine "a": health.tcp checks guest port 80, which has no forward; add { guestPort = 80; } to forwardPorts'' ];
+    };
+    testErrorDiskImageNeedsFormat = {
+      expr = builtins.length (lib.errorsOf { a = { diskImage = { }; }; });
+      expected = 1;
+    };
+    testErrorRelativeSecret = {
+      expr = lib.errorsOf { a = { secrets.k = "rel/path"; }; };
+      expected = [ ''machine "a": secrets.k must be a path or an absolute path string (it is read on the host at run time, never copied to the Nix store), got "rel/path"'' ];
+    };
+    testPlanThrowsAllErrors = {
+      expr = fails (lib.planOf { a = { count = -1; }; });
+      expected = true;
+    };
+    testValidConfigHasNoErrors = {
+      expr = lib.errorsOf { a = { count = 2; firstHostSshPort = 2000; forwardPorts = [ { guestPort = 80; hostPort = null; protocol = "udp"; } ]; }; };
+      expected = [ ];
+    };
+    testFindCycleAcyclic = {
+      expr = lib.graph.findCycle { a = [ "b" ]; b = [ ]; c = [ "a" "b" ]; };
+      expected = null;
+    };
+    testDistance = {
+      expr = [ (lib.strings.distance "cont" "count") (lib.strings.distance "" "abc") (lib.strings.distance "kitten" "sitting") ];
+      expected = [ 1 3 3 ];
+    };
+  };
+in
+builtins.concatMap (
+  name:
+  let
+    t = tests.${name};
+  in
+  if t.expr == t.expected then [ ] else [ { inherit name; inherit (t) expected; result = t.expr; } ]
+) (builtins.attrNames tests)

@@ -1,0 +1,20 @@
+/**
+ * Loaded before every test file (bunfig.toml): makes Nix work offline here. No binary cache
+ * (there is no network), flakes on, and — when running as root without Nix's build users, as on a
+ * fresh CI machine with Debian's nix-bin — no build users and no sandbox (the sandbox has no /bin/sh
+ * for the nixpkgs-free test derivations).
+ */
+import { execFileSync } from "node:child_process";
+
+function hasGroup(name: string): boolean {
+  try {
+    execFileSync("getent", ["group", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const lines = ["substituters =", "experimental-features = nix-command flakes"];
+if (process.getuid?.() === 0 && !hasGroup("nixbld")) lines.push("build-users-group =", "sandbox = false");
+process.env.NIX_CONFIG = [process.env.NIX_CONFIG, ...lines].filter(Boolean).join("\n");
