@@ -1,0 +1,53 @@
+# Who the machine is and how one gets in: host name, the login user, the MACHINE_* variables,
+# SSH, the firewall, the guest agent and a few no-headache defaults (vim, htop, flakes in nix).
+# Part of nohead-machine.nix (see its interface comment).
+{
+  config,
+  lib,
+  pkgs,
+  nohead,
+  ...
+}:
+let
+  inherit (nohead) instance;
+  guestPortsOf = protocol: lib.unique (map (f: f.guestPort) (builtins.filter (f: f.protocol == protocol) instance.forwards));
+in
+{
+  networking.hostName = lib.mkDefault config.nohead.machine.name;
+
+  environment.variables = config.nohead.environment;
+
+  users.users.${instance.username} = {
+    isNormalUser = lib.mkDefault true;
+    # no-headache's documented password; SSH keys come from nohead at run time (ssh-authorized-keys.nix).
+    initialPassword = lib.mkDefault "nixos";
+    extraGroups = [ "wheel" ];
+  };
+
+  services.openssh.enable = lib.mkDefault true;
+
+  # Every forwarded guest port (SSH first) is reachable; forwards themselves are added by nohead at
+  # run time (QEMU hostfwd on 127.0.0.1), never through virtualisation.forwardPorts.
+  networking.firewall = {
+    enable = lib.mkDefault true;
+    allowedTCPPorts = guestPortsOf "tcp";
+    allowedUDPPorts = guestPortsOf "udp";
+  };
+
+  # nohead's `booted` level and `exec` talk to this agent. For VMs qemu-vm.nix also sets this option
+  # (from virtualisation.qemu.guestAgent.enable, default true) at normal priority: turn the agent
+  # off there, not here.
+  services.qemuGuest.enable = lib.mkDefault true;
+
+  environment.systemPackages = with pkgs; [
+    vim
+    htop
+  ];
+
+  nix.settings.experimental-features = [
+    "nix-command"
+    "flakes"
+  ];
+
+  system.stateVersion = lib.mkDefault "25.05";
+}
