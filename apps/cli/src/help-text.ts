@@ -17,6 +17,19 @@ Project
   build [-c|-f]… [--images]   build the VMs (parallel, live progress, --keep-going, --json)
   path                        print where nohead's own files are
 
+Machines
+  run <vm> [-w|-n] [-- qemu…] start a VM (and its dependencies); returns when it is ready
+  runall [-w|-n] [--attach]   start every machine, dependencies first; returns when all are ready
+  list                        running VMs of this project, one per line
+  status [vm…] [--json]       state, readiness, pid, uptime, ports, init script
+  stop <vm…> | stopall        graceful stop (ACPI, then quit, SIGTERM, SIGKILL), in parallel
+  restart <vm>                stop, then start and wait until ready
+  destroy <vm…>|--all [--yes] stop and delete disks and state
+  ssh <vm> [ssh args…]        ssh in as the VM's user with the project's key
+  exec <vm> -- <cmd…>         run a command through the guest agent; exits with its code
+  logs <vm> [-f]              the serial console log
+  console <vm>                attach to the serial console (detach: Ctrl-])
+
 Options
   -r, --result <link>         build result to use or create (default: ./result)
   -V, --version               print the version

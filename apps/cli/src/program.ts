@@ -88,6 +88,101 @@ export function buildProgram(version: string): Command {
       .option("--json", "print the build results as JSON"),
   ).action(lazy(() => import("./commands/build.ts")));
 
+  const runOptions = (cmd: Command) =>
+    withResult(cmd)
+      .option("-w, --window", "show each VM in a window")
+      .option("-n, --noui", "run headless (default when there is no display)")
+      .option("--fresh", "recreate the VM's disk (it is kept across runs otherwise)")
+      .option("--attach", "stay in the foreground: stream consoles, restart by policy, stop all on Ctrl-C")
+      .addOption(
+        new Option("--restart <policy>", "with --attach: restart crashed VMs")
+          .choices(["no", "on-failure"])
+          .default("no"),
+      )
+      .option("--json", "print the start results as JSON");
+
+  runOptions(program.command("run"))
+    .description("start a VM (and the machines it depends on) and return when it is ready")
+    .argument("<vm>", "machine name")
+    .argument("[qemu-args...]", "extra QEMU arguments (after --)")
+    .passThroughOptions()
+    .action(lazy(() => import("./commands/run.ts")));
+
+  runOptions(program.command("runall"))
+    .description("start every machine of the build, dependencies first, and return when all are ready")
+    .action(lazy(() => import("./commands/runall.ts")));
+
+  program
+    .command("list")
+    .description("running VMs of this project, one name per line")
+    .action(lazy(() => import("./commands/list.ts")));
+
+  withResult(program.command("status"))
+    .description("state, readiness, pid, uptime, ports and init script of each VM")
+    .argument("[vm...]", "machines to show (default: all)")
+    .option("--json", "print JSON")
+    .action(lazy(() => import("./commands/status.ts")));
+
+  const stopOptions = (cmd: Command) =>
+    withResult(cmd)
+      .addOption(
+        new Option("--timeout <seconds>", "how long the guest gets to power down").argParser(positiveInt),
+      )
+      .option("--json", "print the stop results as JSON");
+
+  stopOptions(program.command("stop"))
+    .description("stop VMs gracefully (ACPI power-down, then quit, SIGTERM, SIGKILL; each bounded)")
+    .argument("<vm...>", "machine names")
+    .action(lazy(() => import("./commands/stop.ts")));
+
+  stopOptions(program.command("stopall"))
+    .description("stop every running VM of this project, in parallel")
+    .action(lazy(() => import("./commands/stopall.ts")));
+
+  runOptions(program.command("restart"))
+    .description("stop a VM gracefully, then start it and wait until ready")
+    .argument("<vm>", "machine name")
+    .action(lazy(() => import("./commands/restart.ts")));
+
+  withResult(program.command("destroy"))
+    .description("stop VMs, then delete their disks and state")
+    .argument("[vm...]", "machine names")
+    .option("--all", "every machine of this project")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--json", "print JSON")
+    .action(lazy(() => import("./commands/destroy.ts")));
+
+  withResult(program.command("ssh"))
+    .description("ssh into a VM as its user with the project's key (waits for sshd)")
+    .argument("<vm>", "machine name")
+    .argument("[ssh-args...]", "arguments for ssh (a command to run, -L …)")
+    .addOption(new Option("--wait <seconds>", "how long to wait for sshd").argParser(positiveInt).default(60))
+    .passThroughOptions()
+    .action(lazy(() => import("./commands/ssh.ts")));
+
+  withResult(program.command("exec"))
+    .description("run a command in a VM through the guest agent (no SSH needed); exits with its code")
+    .argument("<vm>", "machine name")
+    .argument("<command...>", "the command and its arguments (after --)")
+    .addOption(
+      new Option("--timeout <seconds>", "how long the command may run").argParser(positiveInt).default(60),
+    )
+    .option("--json", "print { exitCode, stdout, stderr } as JSON")
+    .passThroughOptions()
+    .action(lazy(() => import("./commands/exec.ts")));
+
+  withResult(program.command("logs"))
+    .description("print a VM's serial console log")
+    .argument("<vm>", "machine name")
+    .option("-f, --follow", "keep printing new lines")
+    .addOption(new Option("-n, --lines <n>", "how many last lines").argParser(positiveInt).default(100))
+    .action(lazy(() => import("./commands/logs.ts")));
+
+  withResult(program.command("console"))
+    .description("attach to a VM's serial console (detach with Ctrl-])")
+    .argument("<vm>", "machine name")
+    .action(lazy(() => import("./commands/console.ts")));
+
   program
     .command("path")
     .description("print where nohead's own files (nix/, examples/) are")

@@ -7,6 +7,7 @@ import { CommanderError } from "commander";
 import pc from "picocolors";
 import { EXIT_CODES, NoheadError } from "@nohead/schema";
 import { NixError } from "@nohead/nixgen";
+import { QemuProtocolError } from "@nohead/qemu";
 
 /** Prints `error` for a user and returns the exit code. */
 export function reportError(error: unknown): number {
@@ -28,6 +29,10 @@ export function reportError(error: unknown): number {
       process.stderr.write(`${pc.dim("at")} ${at.file}:${at.line}:${at.column}\n`);
     }
     return EXIT_CODES.config;
+  }
+  if (error instanceof QemuProtocolError) {
+    process.stderr.write(`${pc.red("error:")} ${error.message}\n`);
+    return EXIT_CODES.failed;
   }
   const bug = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`${pc.red("nohead bug:")} ${bug}\nPlease report it with the command you ran.\n`);

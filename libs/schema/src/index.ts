@@ -2,3 +2,4 @@
 export * from "./errors.ts";
 export * from "./json-schema.ts";
 export * from "./manifest.ts";
+export * from "./vm-state.ts";

@@ -1,0 +1,7 @@
+/** The fleet of the current directory's project, with the build result from -r/--result. */
+import { Fleet } from "@nohead/supervisor";
+import type { GlobalOptions } from "./program.ts";
+
+export function openFleet(globals: GlobalOptions): Fleet {
+  return Fleet.open({ cwd: process.cwd(), result: globals.result });
+}

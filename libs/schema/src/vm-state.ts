@@ -1,0 +1,61 @@
+/**
+ * The per-VM state file (`.nohead/vms/<name>/state.json`): what a running VM's supervisor wrote,
+ * so any later command (or the agent) can find, check and stop it. Written atomically.
+ */
+import { z } from "zod";
+import { MachineName } from "./manifest.ts";
+
+/** How far a VM got: the readiness levels of DESIGN.md plus the ends. */
+export const Readiness = z.enum(["starting", "started", "booted", "ready", "failed", "stopped"]);
+export type Readiness = z.infer<typeof Readiness>;
+
+/** What ended a stop: the escalation step that made the process go away. */
+export const StopMethod = z.enum([
+  "powerdown",
+  "guest-shutdown",
+  "quit",
+  "sigterm",
+  "sigkill",
+  "already-stopped",
+]);
+export type StopMethod = z.infer<typeof StopMethod>;
+
+export const BoundForward = z.strictObject({
+  name: z.string(),
+  protocol: z.enum(["tcp", "udp"]),
+  guestPort: z.number().int(),
+  hostPort: z.number().int().describe("The port actually bound (allocated ones resolved)"),
+  hostAddress: z.string(),
+});
+export type BoundForward = z.infer<typeof BoundForward>;
+
+export const HealthResult = z.strictObject({
+  check: z.string().describe('e.g. "ssh", "tcp:80", "command", "init-script"'),
+  ok: z.boolean(),
+  detail: z.string(),
+});
+export type HealthResult = z.infer<typeof HealthResult>;
+
+export const VmState = z.strictObject({
+  schemaVersion: z.literal(1),
+  name: MachineName,
+  /** QEMU's pid (the runner execs QEMU) and its start time in clock ticks since boot (/proc/pid/stat). */
+  pid: z.number().int().positive().nullable(),
+  processStartTicks: z.string().nullable(),
+  startedAt: z.iso.datetime(),
+  runner: z.string(),
+  system: z.string(),
+  username: z.string(),
+  display: z.enum(["none", "window"]),
+  forwards: z.array(BoundForward),
+  sockets: z.strictObject({ qmp: z.string(), guestAgent: z.string(), console: z.string() }),
+  consoleLog: z.string(),
+  disk: z.string(),
+  readiness: Readiness,
+  readyAt: z.iso.datetime().nullable(),
+  health: z.array(HealthResult),
+  initScript: z.string().nullable().describe('Guest /run/nohead/init-status: "started", "exited 0", …'),
+  failure: z.string().nullable(),
+  stop: z.strictObject({ method: StopMethod, at: z.iso.datetime(), durationMs: z.number() }).nullable(),
+});
+export type VmState = z.infer<typeof VmState>;

@@ -1,0 +1,251 @@
+/**
+ * The TypeScript API of nohead's runtime, used by the CLI, the agent and scripts: open a
+ * project's fleet (its build result and its `.nohead/` state), start machines and wait until
+ * they are ready, look at them, exec in them, read their consoles, stop them.
+ *
+ * @example
+ * const fleet = Fleet.open({ cwd: process.cwd(), result: "result" });
+ * const results = await fleet.start(["web-1"], { onProgress: (p) => console.log(p.machine, p.readiness) });
+ * const { stdout } = await fleet.exec("web-1", ["hostname"]);
+ * await fleet.stop(["web-1"]);
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type ExecResult, GuestAgentClient, stopVm, type StopResult } from "@nohead/qemu";
+import {
+  MANIFEST_FILE,
+  Manifest,
+  type ManifestMachine,
+  NoheadError,
+  notFoundError,
+  type VmState,
+} from "@nohead/schema";
+import { z } from "zod";
+import { privateNetworkOf } from "./private-network.ts";
+import { isSameProcessAlive } from "./process-identity.ts";
+import { findProject, type Project, vmPaths } from "./project.ts";
+import { ensureSshIdentity } from "./ssh-identity.ts";
+import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
+import { knownVmNames, readState, writeState } from "./state-store.ts";
+import { startAll } from "./vm-pool.ts";
+import { type VmStatus, vmStatus } from "./vm-status.ts";
+import { withVmLock } from "./vm-lock.ts";
+
+export interface StartOptions {
+  display?: "none" | "window";
+  fresh?: boolean;
+  extraArgs?: string[];
+  onProgress?: (p: StartProgress) => void;
+}
+
+export interface StopReport {
+  machine: string;
+  ok: boolean;
+  method: StopResult["method"] | null;
+  durationMs: number;
+  error: string | null;
+}
+
+/** Reads and validates `<result>/nohead-manifest.json`. */
+export function loadManifest(resultPath: string): Manifest {
+  const file = join(resultPath, MANIFEST_FILE);
+  if (!existsSync(file)) {
+    throw notFoundError(
+      existsSync(resultPath)
+        ? `${resultPath} holds no ${MANIFEST_FILE}`
+        : `there is no build result at ${resultPath}`,
+      "run `nohead build` first, or pass the result with -r/--result",
+    );
+  }
+  const parsed = Manifest.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (!parsed.success) {
+    throw new NoheadError(
+      "config",
+      `${file} does not match nohead's manifest schema:\n${z.prettifyError(parsed.error)}`,
+      {
+        hint: "rebuild with the nohead version you are running",
+      },
+    );
+  }
+  return parsed.data;
+}
+
+export class Fleet {
+  private manifestCache: Manifest | undefined;
+
+  constructor(
+    readonly project: Project,
+    readonly resultPath: string,
+  ) {}
+
+  /** The fleet of the project around `cwd`, built into `result` (relative to `cwd`). */
+  static open({ cwd, result = "result" }: { cwd: string; result?: string }): Fleet {
+    return new Fleet(findProject(cwd), resolve(cwd, result));
+  }
+
+  /** The build's manifest (throws a not-found error naming the fix when there is no build). */
+  get manifest(): Manifest {
+    this.manifestCache ??= loadManifest(this.resultPath);
+    return this.manifestCache;
+  }
+
+  /** Whether a build result is there. */
+  hasBuild(): boolean {
+    return existsSync(join(this.resultPath, MANIFEST_FILE));
+  }
+
+  /** Every machine name this project knows: from the build and from `.nohead/` state. */
+  names(): string[] {
+    const built = this.hasBuild() ? this.manifest.machines.map((m) => m.name) : [];
+    return [...new Set([...built, ...knownVmNames(this.project)])].sort();
+  }
+
+  /** Checks `names` exist; an unknown one fails with the known names listed. */
+  resolveNames(names: string[]): string[] {
+    const known = this.names();
+    for (const name of names) {
+      if (!known.includes(name)) {
+        throw notFoundError(
+          `there is no machine named "${name}"`,
+          known.length > 0 ? `known machines: ${known.join(", ")}` : "run `nohead build` first",
+        );
+      }
+    }
+    return names;
+  }
+
+  /** The built machine `name` (throws when the build does not have it). */
+  machine(name: string): ManifestMachine {
+    const machine = this.manifest.machines.find((m) => m.name === name);
+    if (!machine) {
+      throw notFoundError(
+        `the build at ${this.resultPath} has no machine named "${name}"`,
+        `machines in this build: ${this.manifest.machines.map((m) => m.name).join(", ") || "none"}`,
+      );
+    }
+    return machine;
+  }
+
+  /**
+   * Starts `names` (default: every built machine) and their dependencies that are not running,
+   * dependencies first, each in its own worker; resolves when all are ready or failed.
+   */
+  async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
+    const { display = "none", fresh = false, extraArgs = [], onProgress = () => undefined } = options;
+    const wanted = names ?? this.manifest.machines.map((m) => m.name);
+    const closure = new Set<string>();
+    const visit = (name: string) => {
+      if (closure.has(name)) return;
+      closure.add(name);
+      for (const dep of this.machine(name).dependsOn) visit(dep);
+    };
+    for (const name of wanted) visit(name);
+    const toStart = [...closure].filter(
+      (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
+    );
+    const ssh = ensureSshIdentity(this.project);
+    const network = privateNetworkOf(this.project);
+    const specs: StartSpec[] = toStart.map((name) => {
+      const machine = this.machine(name);
+      return {
+        project: this.project,
+        machine,
+        display,
+        fresh,
+        extraArgs,
+        network: machine.network ? network : null,
+        credentials: {
+          "nohead.ssh-authorized-keys": ssh.publicKey,
+          ...Object.fromEntries(machine.secrets.map((s) => [s.name, s.hostPath])),
+        },
+      };
+    });
+    return startAll(specs, onProgress);
+  }
+
+  /** Reconciled status of `names` (default: every machine the project knows). */
+  status(names?: string[]): VmStatus[] {
+    return (names ?? this.names()).map((n) => vmStatus(this.project, n));
+  }
+
+  /** Names of this project's running VMs (never any other QEMU). */
+  running(): string[] {
+    return knownVmNames(this.project).filter((n) => vmStatus(this.project, n).condition === "running");
+  }
+
+  /** Stops `names` (default: every running VM of the project) in parallel, each gracefully and bounded. */
+  async stop(names?: string[], options: { powerdownMs?: number } = {}): Promise<StopReport[]> {
+    const targets = names ?? this.running();
+    return Promise.all(targets.map((name) => this.stopOne(name, options)));
+  }
+
+  private async stopOne(name: string, options: { powerdownMs?: number }): Promise<StopReport> {
+    const paths = vmPaths(this.project, name);
+    const started = performance.now();
+    try {
+      return await withVmLock(name, paths, async () => {
+        const read = readState(paths);
+        const state: VmState | null = read.kind === "ok" ? read.state : null;
+        const pid = state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : null);
+        if (!pid) return { machine: name, ok: true, method: "already-stopped", durationMs: 0, error: null };
+        const ticks = state?.processStartTicks ?? null;
+        const result = await stopVm(
+          { pid, qmpSocket: paths.qmp, isAlive: () => isSameProcessAlive(pid, ticks) },
+          options.powerdownMs === undefined ? {} : { powerdownMs: options.powerdownMs },
+        );
+        if (state) {
+          writeState(paths, {
+            ...state,
+            readiness: "stopped",
+            stop: { method: result.method, at: new Date().toISOString(), durationMs: result.durationMs },
+          });
+        }
+        return { machine: name, ok: true, method: result.method, durationMs: result.durationMs, error: null };
+      });
+    } catch (error) {
+      return {
+        machine: name,
+        ok: false,
+        method: null,
+        durationMs: performance.now() - started,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  /** Stops `name` and deletes its disk and state. */
+  async destroy(name: string): Promise<StopReport> {
+    const [report] = await this.stop([name]);
+    if (report?.ok) {
+      const paths = vmPaths(this.project, name);
+      rmSync(paths.dir, { recursive: true, force: true });
+      rmSync(paths.socketDir, { recursive: true, force: true });
+    }
+    return report ?? { machine: name, ok: false, method: null, durationMs: 0, error: "not stopped" };
+  }
+
+  /** Runs `argv` in the guest through the guest agent (no SSH needed). */
+  async exec(name: string, argv: string[], { timeoutMs = 60_000 } = {}): Promise<ExecResult> {
+    const status = vmStatus(this.project, name);
+    if (status.condition !== "running") {
+      throw new NoheadError("conflict", `is not running (${status.condition})`, {
+        machine: name,
+        hint: `start it with \`nohead run ${name}\``,
+      });
+    }
+    const [path, ...args] = argv;
+    if (!path)
+      throw new NoheadError("usage", "no command given", { hint: "nohead exec <vm> -- <command> [args…]" });
+    const agent = await GuestAgentClient.connect(vmPaths(this.project, name).guestAgent, { timeoutMs: 5000 });
+    try {
+      return await agent.exec(path, args, { timeoutMs });
+    } finally {
+      agent.close();
+    }
+  }
+
+  /** The serial console log file of `name`. */
+  consoleLog(name: string): string {
+    return vmPaths(this.project, name).consoleLog;
+  }
+}

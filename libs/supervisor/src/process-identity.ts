@@ -1,0 +1,46 @@
+/**
+ * Identifies a process by pid AND start time, so a pid reused by another program after a VM died
+ * is never mistaken for the VM. Linux: reads /proc/<pid>/stat.
+ */
+import { readFileSync } from "node:fs";
+
+/** Fields of /proc/<pid>/stat we use; null when the process does not exist. */
+export function readProcStat(pid: number): { state: string; startTicks: string } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = rest[0];
+  const startTicks = rest[19]; // field 22 overall
+  return state && startTicks ? { state, startTicks } : null;
+}
+
+/**
+ * Whether the process `pid` that started at `startTicks` is still alive (a zombie is not).
+ *
+ * @example
+ * isSameProcessAlive(state.pid, state.processStartTicks) // false after the VM exited or the pid was reused
+ */
+export function isSameProcessAlive(pid: number, startTicks: string | null): boolean {
+  const stat = readProcStat(pid);
+  if (!stat || stat.state === "Z" || stat.state === "X") return false;
+  return startTicks === null || stat.startTicks === startTicks;
+}
+
+/** Waits until the process is gone, polling; resolves true when gone, false at the deadline. */
+export async function waitForProcessExit(
+  pid: number,
+  startTicks: string | null,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (isSameProcessAlive(pid, startTicks)) {
+    if (performance.now() >= deadline) return false;
+    await Bun.sleep(50);
+  }
+  return true;
+}

@@ -1,0 +1,76 @@
+/**
+ * Reads and writes per-VM state files atomically (temp file + rename), and recovers from a
+ * corrupt one: it is moved aside and the VM's QEMU, if still running, is found again by its
+ * QMP socket path on the command line.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { VmState } from "@nohead/schema";
+import { readProcStat } from "./process-identity.ts";
+import { type Project, type VmPaths, vmPaths } from "./project.ts";
+
+export type StateRead =
+  | { kind: "ok"; state: VmState }
+  | { kind: "missing" }
+  | { kind: "corrupt"; reason: string; movedTo: string; recoveredPid: number | null };
+
+/** Writes `state` atomically: readers see the old or the new file, never half of one. */
+export function writeState(paths: VmPaths, state: VmState): void {
+  const tmp = `${paths.state}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(VmState.parse(state), null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, paths.state);
+}
+
+/** Reads a VM's state; a corrupt file is moved aside (and reported), never trusted. */
+export function readState(paths: VmPaths): StateRead {
+  let text: string;
+  try {
+    text = readFileSync(paths.state, "utf8");
+  } catch {
+    return { kind: "missing" };
+  }
+  let reason: string;
+  try {
+    const parsed = VmState.safeParse(JSON.parse(text));
+    if (parsed.success) return { kind: "ok", state: parsed.data };
+    reason = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  } catch (error) {
+    reason = error instanceof Error ? error.message : String(error);
+  }
+  const movedTo = `${paths.state}.corrupt-${Date.now()}`;
+  renameSync(paths.state, movedTo);
+  return { kind: "corrupt", reason, movedTo, recoveredPid: findQemuByArgument(paths.qmp) };
+}
+
+/** Names of the VMs that have a state directory in this project. */
+export function knownVmNames(project: Project): string[] {
+  const dir = join(project.stateDir, "vms");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Paths of `name` in `project` (re-exported for callers that only need the store). */
+export const pathsOf = vmPaths;
+
+/**
+ * The pid of a live process whose command line holds `argument` (a VM's unique socket path),
+ * or null. Used only to recover from a lost state file.
+ */
+export function findQemuByArgument(argument: string): number | null {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes(argument) && cmdline.includes("qemu-system")) {
+        const stat = readProcStat(Number(entry));
+        if (stat && stat.state !== "Z") return Number(entry);
+      }
+    } catch {
+      // The process ended while we looked: not ours to report.
+    }
+  }
+  return null;
+}

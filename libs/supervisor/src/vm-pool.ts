@@ -1,0 +1,90 @@
+/**
+ * Starts many VMs in parallel, one worker thread per VM, honouring `dependsOn`: a VM starts when
+ * every machine it depends on is ready; when one of them fails, it is not started and says why.
+ * One VM's failure never hides the others' results.
+ */
+import * as Comlink from "comlink";
+import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
+import type { VmWorkerApi } from "./vm-worker.ts";
+import { vmWorkerEntry } from "./worker-entry.ts";
+
+/** Starts one VM in its own worker; the worker ends once the VM is ready or failed. */
+export async function startInWorker(
+  spec: StartSpec,
+  onProgress: (p: StartProgress) => void,
+): Promise<StartResult> {
+  const worker = new Worker(await vmWorkerEntry());
+  // Keep the wrap proxy referenced for the worker's whole life (FACTS.md: GC would end the worker).
+  const remote = Comlink.wrap<VmWorkerApi>(worker);
+  const crashed = new Promise<never>((_, reject) =>
+    worker.addEventListener("error", (event) => reject(new Error(`VM worker crashed: ${event.message}`))),
+  );
+  try {
+    return await Promise.race([remote.startVm(spec, Comlink.proxy(onProgress)), crashed]);
+  } finally {
+    remote[Comlink.releaseProxy]();
+    worker.terminate();
+  }
+}
+
+/** A result for a VM that was never started because a dependency failed. */
+function skipped(machine: string, because: string): StartResult {
+  return {
+    machine,
+    ok: false,
+    readiness: "failed",
+    pid: null,
+    forwards: [],
+    health: [],
+    failure: `not started: ${because}`,
+    consoleTail: [],
+    warnings: [],
+    durationMs: 0,
+  };
+}
+
+/**
+ * Starts every spec, dependencies first, in parallel otherwise.
+ * `start` is injectable so the agent and tests can run the same ordering.
+ */
+export async function startAll(
+  specs: StartSpec[],
+  onProgress: (p: StartProgress) => void,
+  start: (spec: StartSpec, onProgress: (p: StartProgress) => void) => Promise<StartResult> = startInWorker,
+): Promise<StartResult[]> {
+  const byName = new Map(specs.map((s) => [s.machine.name, s]));
+  const results = new Map<string, Promise<StartResult>>();
+  const resultOf = (name: string): Promise<StartResult> => {
+    const existing = results.get(name);
+    if (existing) return existing;
+    const spec = byName.get(name);
+    if (!spec) throw new Error(`unknown machine ${name}`);
+    const promise = (async () => {
+      // Dependencies outside this start (not in `specs`) are assumed to be handled by the caller.
+      const deps = spec.machine.dependsOn.filter((d) => byName.has(d));
+      const depResults = await Promise.all(deps.map(resultOf));
+      const failed = depResults.filter((r) => !r.ok).map((r) => r.machine);
+      if (failed.length > 0) {
+        const result = skipped(name, `${failed.join(", ")} ${failed.length === 1 ? "is" : "are"} not ready`);
+        onProgress({ machine: name, readiness: "failed", detail: result.failure ?? "", forwards: [] });
+        return result;
+      }
+      if (deps.length > 0)
+        onProgress({
+          machine: name,
+          readiness: "starting",
+          detail: `${deps.join(", ")} ready`,
+          forwards: [],
+        });
+      try {
+        return await start(spec, onProgress);
+      } catch (error) {
+        const result = skipped(name, error instanceof Error ? error.message : String(error));
+        return { ...result, failure: result.failure?.replace("not started: ", "") ?? null };
+      }
+    })();
+    results.set(name, promise);
+    return promise;
+  };
+  return Promise.all(specs.map((s) => resultOf(s.machine.name)));
+}
