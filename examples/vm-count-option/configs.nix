@@ -1,5 +1,5 @@
-# `count` makes several machines of one type; `customArgs` passes values from flake.nix (or from
-# `nohead build --arg`) into this file.
+# `count` makes several machines of one type; `customArgs` passes values from flake.nix (or, with
+# `nohead build -f`, from custom-args.nix beside this file or `--custom-args FILE`) into this file.
 { pkgs, customArgs, ... }:
 let
   # One script for every machine: each writes what it knows about itself into its home directory.

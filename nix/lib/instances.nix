@@ -63,17 +63,28 @@ let
       hostPath = toString type.secrets.${name};
     }) (builtins.attrNames type.secrets);
 
+  /**
+    Whether a type has an init script. A script that interpolates `pkgs` cannot be read while
+    planning (pkgs throws then), and such a script is certainly not empty.
+  */
+  hasInitScript =
+    type:
+    let
+      r = builtins.tryEval (type.init.script != "");
+    in
+    if r.success then r.value else true;
+
   /** The health checks of a type, with `initScript` resolved. */
   healthOf =
     type:
     type.health
     // {
-      initScript = if type.health.initScript == null then type.init.script != "" else type.health.initScript;
+      initScript = if type.health.initScript == null then hasInitScript type else type.health.initScript;
       deadlines = options.healthDefaults.deadlines // (type.health.deadlines or { });
     };
 in
 {
-  inherit withDefaults instanceName;
+  inherit withDefaults instanceName hasInitScript;
 
   /**
     Expands a configs attrset (machine type name -> options) into a flat list of instances,

@@ -21,7 +21,7 @@ let
           readySeconds = i.health.deadlines.ready;
         };
       };
-      initScript = i.type.init.script != "";
+      initScript = instances.hasInitScript i.type;
       diskImage = i.hasDiskImage;
     };
 

@@ -130,6 +130,25 @@ let
       expr = lib.errorsOf { a = { secrets.k = "rel/path"; }; };
       expected = [ ''machine "a": secrets.k must be a path or an absolute path string (it is read on the host at run time, never copied to the Nix store), got "rel/path"'' ];
     };
+    testInitScriptUsingPkgsStillPlans = {
+      expr = (machine ((
+        { pkgs, ... }:
+        { a = { init.script = "${pkgs.hello}/bin/hello"; }; }
+      ) { pkgs = throwingPkgs; })
+      "a").initScript;
+      expected = true;
+    };
+    testErrorHealthUnknownFieldAndBadDeadline = {
+      expr = lib.errorsOf { a = { health = { sssh = true; deadlines.ready = -1; }; }; };
+      expected = [
+        ''machine "a": health has an unknown field "sssh"; known: ssh, tcp, command, initScript, deadlines''
+        ''machine "a": health.deadlines.ready must be a positive number of seconds, got -1''
+      ];
+    };
+    testErrorReservedSecretName = {
+      expr = lib.errorsOf { a = { secrets."nohead.x" = /abs; }; };
+      expected = [ ''machine "a": secret name "nohead.x" is reserved by nohead; pick another'' ];
+    };
     testPlanThrowsAllErrors = {
       expr = fails (lib.planOf { a = { count = -1; }; });
       expected = true;

@@ -59,7 +59,12 @@ let
       ++ check (
         !countOk || t.firstHostSshPort == null || !builtins.isInt t.firstHostSshPort || t.firstHostSshPort + t.count - 1 <= 65535
       ) "${where}: firstHostSshPort ${show t.firstHostSshPort} + count ${toString t.count} runs past port 65535"
-      ++ check (builtins.isString t.init.script) "${where}: init.script must be a string, got ${show t.init.script}"
+      ++ check (
+        let
+          r = builtins.tryEval (builtins.isString t.init.script);
+        in
+        !r.success || r.value
+      ) "${where}: init.script must be a string, got ${show t.init.script}"
       ++ check (builtins.isAttrs t.copyToHome) "${where}: copyToHome must be an attribute set { \"dest/in/home\" = ./host/path; }, got ${show t.copyToHome}"
       ++ check (t.diskImage == null || (builtins.isAttrs t.diskImage && t.diskImage ? format)) "${where}: diskImage must be null or an attribute set with `format` (for example { format = \"qcow2\"; }), got ${show t.diskImage}"
       ++ check (builtins.isAttrs t.nixos-config || builtins.isFunction t.nixos-config) "${where}: nixos-config must be a NixOS module (an attribute set or a function), got ${show t.nixos-config}"
@@ -79,6 +84,8 @@ let
               v = t.secrets.${n};
             in
             check (builtins.match "[A-Za-z0-9_.-]+" n != null) "${where}: secret name \"${n}\" may only hold letters, digits, _ . and -"
+            ++ check (builtins.stringLength n <= 28) "${where}: secret name \"${n}\" is longer than 28 characters (QEMU's fw_cfg names are limited)"
+            ++ check (n != "tailscale-authkey" && builtins.substring 0 7 n != "nohead.") "${where}: secret name \"${n}\" is reserved by nohead; pick another"
             ++ check (builtins.isPath v || (builtins.isString v && builtins.substring 0 1 v == "/")) "${where}: secrets.${n} must be a path or an absolute path string (it is read on the host at run time, never copied to the Nix store), got ${show v}"
           ) (builtins.attrNames t.secrets)
       )
@@ -90,6 +97,25 @@ let
       )
       ++ check (builtins.isList t.dependsOn && builtins.all builtins.isString t.dependsOn) "${where}: dependsOn must be a list of machine names, got ${show t.dependsOn}"
       ++ check (builtins.isAttrs t.health) "${where}: health must be an attribute set, got ${show t.health}"
+      ++ map (n: ''${where}: health has an unknown field "${n}"; known: ssh, tcp, command, initScript, deadlines'') (
+        builtins.filter (n: !(builtins.elem n [ "ssh" "tcp" "command" "initScript" "deadlines" ])) (builtins.attrNames (raw.health or { }))
+      )
+      ++ check (builtins.isBool t.health.ssh) "${where}: health.ssh must be true or false, got ${show t.health.ssh}"
+      ++ check (t.health.initScript == null || builtins.isBool t.health.initScript) "${where}: health.initScript must be null (automatic), true or false, got ${show t.health.initScript}"
+      ++ (
+        let
+          d = raw.health.deadlines or { };
+        in
+        if !builtins.isAttrs d then
+          [ "${where}: health.deadlines must be { started = seconds; booted = seconds; ready = seconds; }, got ${show d}" ]
+        else
+          map (n: ''${where}: health.deadlines has an unknown field "${n}"; known: started, booted, ready'') (
+            builtins.filter (n: !(builtins.elem n [ "started" "booted" "ready" ])) (builtins.attrNames d)
+          )
+          ++ builtins.concatMap (
+            n: check ((builtins.isInt d.${n} || builtins.isFloat d.${n}) && d.${n} > 0) "${where}: health.deadlines.${n} must be a positive number of seconds, got ${show d.${n}}"
+          ) (builtins.filter (n: builtins.elem n [ "started" "booted" "ready" ]) (builtins.attrNames d))
+      )
       ++ check (builtins.isAttrs t.health && builtins.isList t.health.tcp && builtins.all isPort t.health.tcp) "${where}: health.tcp must be a list of guest ports, got ${show (t.health.tcp or null)}"
       ++ check (builtins.isAttrs t.health && (t.health.command == null || builtins.isString t.health.command)) "${where}: health.command must be null or a shell command string, got ${show (t.health.command or null)}";
 

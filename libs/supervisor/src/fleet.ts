@@ -73,10 +73,18 @@ export function loadManifest(resultPath: string): Manifest {
 export class Fleet {
   private manifestCache: Manifest | undefined;
 
+  /**
+   * @param project where state lives
+   * @param resultPath the build result holding the manifest
+   * @param manifest a manifest given directly (the agent receives machines over HTTP); wins over resultPath
+   */
   constructor(
     readonly project: Project,
     readonly resultPath: string,
-  ) {}
+    manifest?: Manifest,
+  ) {
+    this.manifestCache = manifest;
+  }
 
   /** The fleet of the project around `cwd`, built into `result` (relative to `cwd`). */
   static open({ cwd, result = "result" }: { cwd: string; result?: string }): Fleet {
@@ -89,9 +97,9 @@ export class Fleet {
     return this.manifestCache;
   }
 
-  /** Whether a build result is there. */
+  /** Whether a build result (or a given manifest) is there. */
   hasBuild(): boolean {
-    return existsSync(join(this.resultPath, MANIFEST_FILE));
+    return this.manifestCache !== undefined || existsSync(join(this.resultPath, MANIFEST_FILE));
   }
 
   /** Every machine name this project knows: from the build and from `.nohead/` state. */
