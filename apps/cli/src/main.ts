@@ -13,6 +13,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP_TEXT);
     return 0;
   }
+  if (first === "list" && argv.length === 1) {
+    // The old tool's `list` is used in prompts and loops: skip the argument parser entirely.
+    return (await import("./commands/list.ts")).run();
+  }
   const { buildProgram } = await import("./program.ts");
   const program = buildProgram(VERSION);
   try {
