@@ -5,7 +5,7 @@
  */
 import type { StartResult } from "@nohead/supervisor";
 import { usageError } from "@nohead/schema";
-import { withoutSeparator } from "../argv.ts";
+import { takeOwnOptions } from "../argv.ts";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
 import type { GlobalOptions } from "../program.ts";
@@ -57,7 +57,24 @@ export async function startAndReport(
   return ok ? 0 : 1;
 }
 
+/** nohead's flags that may follow the machine name (`run web -n`), before the QEMU arguments. */
+const RUN_FLAGS = {
+  "-w": "window",
+  "--window": "window",
+  "-n": "noui",
+  "--noui": "noui",
+  "--fresh": "fresh",
+  "--attach": "attach",
+  "--json": "json",
+};
+
 export async function run(args: unknown[], globals: GlobalOptions): Promise<number> {
-  const [name, qemuArgs, options] = args as [string, string[], RunOptions];
-  return startAndReport(globals, [name], options, withoutSeparator(qemuArgs));
+  const [name, passed, options] = args as [string, string[], RunOptions];
+  const qemuArgs = takeOwnOptions(
+    passed,
+    RUN_FLAGS,
+    { "--restart": "restart" },
+    options as Record<string, unknown>,
+  );
+  return startAndReport(globals, [name], options, qemuArgs);
 }
