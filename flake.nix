@@ -280,7 +280,12 @@
         }
       );
 
-      # nixosModules.agent (the hardened systemd service for apps/agent) belongs here; it is added
-      # with the agent itself.
+      # The agent as a hardened systemd service (docs/agent.md); the package defaults to this flake's CLI.
+      nixosModules.agent =
+        { pkgs, lib, ... }:
+        {
+          imports = [ ./nix/modules/agent.nix ];
+          services.nohead-agent.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.nohead;
+        };
     };
 }

@@ -29,6 +29,11 @@ Machines
   exec <vm> -- <cmd…>         run a command through the guest agent; exits with its code
   logs <vm> [-f]              the serial console log
   console <vm>                attach to the serial console (detach: Ctrl-])
+  ui                          a live status page of this project's VMs (loopback)
+
+Remote hosts
+  agent serve [--listen …]    run VMs on this machine for nohead CLIs elsewhere (docs/agent.md)
+  agent token [--file F]      create the agent's token (mode 0600)
 
 Options
   -r, --result <link>         build result to use or create (default: ./result)

@@ -93,6 +93,7 @@ export function buildProgram(version: string): Command {
       .option("-w, --window", "show each VM in a window")
       .option("-n, --noui", "run headless (default when there is no display)")
       .option("--fresh", "recreate the VM's disk (it is kept across runs otherwise)")
+      .option("--host <name>", 'run the machines on this host from the hosts file ("local": this computer)')
       .option("--attach", "stay in the foreground: stream consoles, restart by policy, stop all on Ctrl-C")
       .addOption(
         new Option("--restart <policy>", "with --attach: restart crashed VMs")
@@ -105,7 +106,6 @@ export function buildProgram(version: string): Command {
     .description("start a VM (and the machines it depends on) and return when it is ready")
     .argument("<vm>", "machine name")
     .argument("[qemu-args...]", "extra QEMU arguments (after --)")
-    .passThroughOptions()
     .action(lazy(() => import("./commands/run.ts")));
 
   runOptions(program.command("runall"))
@@ -168,7 +168,6 @@ export function buildProgram(version: string): Command {
       new Option("--timeout <seconds>", "how long the command may run").argParser(positiveInt).default(60),
     )
     .option("--json", "print { exitCode, stdout, stderr } as JSON")
-    .passThroughOptions()
     .action(lazy(() => import("./commands/exec.ts")));
 
   withResult(program.command("logs"))
@@ -187,6 +186,39 @@ export function buildProgram(version: string): Command {
     .command("path")
     .description("print where nohead's own files (nix/, examples/) are")
     .action(lazy(() => import("./commands/path.ts")));
+
+  const agent = program
+    .command("agent")
+    .description("the nohead agent: run VMs on this machine for nohead CLIs elsewhere (docs/agent.md)");
+  agent
+    .command("serve")
+    .description("serve the agent's HTTP API and status page (loopback only unless TLS or --insecure)")
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:7420")
+    .option(
+      "--token-file <file>",
+      "token clients must send (default: $CREDENTIALS_DIRECTORY/token, else ~/.config/nohead/agent-token)",
+    )
+    .option(
+      "--state-dir <dir>",
+      "where VM state and received machines live (default: ~/.local/state/nohead/agent)",
+    )
+    .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option("--insecure", "allow a non-loopback address without TLS")
+    .option("--allow-qemu-args", "accept extra QEMU arguments in start requests")
+    .option("--store-dir <dir>", "the Nix store runner paths must be in", "/nix/store")
+    .action(lazy(() => import("./commands/agent.ts").then((m) => ({ run: m.serve }))));
+  agent
+    .command("token")
+    .description("create a random agent token in a file only you can read")
+    .option("--file <file>", "where to write it (default: ~/.config/nohead/agent-token)")
+    .option("--force", "replace an existing token file")
+    .action(lazy(() => import("./commands/agent.ts").then((m) => ({ run: m.token }))));
+
+  withResult(program.command("ui"))
+    .description("a live status page of this project's VMs on loopback; prints a sign-in link")
+    .option("--listen <host:port>", "loopback address to listen on", "127.0.0.1:7421")
+    .action(lazy(() => import("./commands/ui.ts")));
 
   return program;
 }

@@ -134,6 +134,18 @@ export class Fleet {
     return machine;
   }
 
+  /** `names` and every machine they depend on, directly or not (each once). */
+  withDependencies(names: string[]): string[] {
+    const closure = new Set<string>();
+    const visit = (name: string) => {
+      if (closure.has(name)) return;
+      closure.add(name);
+      for (const dep of this.machine(name).dependsOn) visit(dep);
+    };
+    for (const name of names) visit(name);
+    return [...closure];
+  }
+
   /**
    * Starts `names` (default: every built machine) and their dependencies that are not running,
    * dependencies first, each in its own worker; resolves when all are ready or failed.
@@ -141,14 +153,7 @@ export class Fleet {
   async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
     const { display = "none", fresh = false, extraArgs = [], onProgress = () => undefined } = options;
     const wanted = names ?? this.manifest.machines.map((m) => m.name);
-    const closure = new Set<string>();
-    const visit = (name: string) => {
-      if (closure.has(name)) return;
-      closure.add(name);
-      for (const dep of this.machine(name).dependsOn) visit(dep);
-    };
-    for (const name of wanted) visit(name);
-    const toStart = [...closure].filter(
+    const toStart = this.withDependencies(wanted).filter(
       (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
     );
     const ssh = ensureSshIdentity(this.project);

@@ -3,6 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { usageError } from "@nohead/schema";
 import pc from "picocolors";
 import { openFleet } from "../open-fleet.ts";
+import { recordPlacement, remoteHostOf } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 export async function run([names, options]: unknown[], globals: GlobalOptions): Promise<number> {
@@ -30,7 +31,14 @@ export async function run([names, options]: unknown[], globals: GlobalOptions): 
       return 1;
     }
   }
-  const reports = await Promise.all(targets.map((n) => fleet.destroy(n)));
+  const reports = await Promise.all(
+    targets.map(async (name) => {
+      const host = await remoteHostOf(fleet, name);
+      const report = host ? await host.destroy(name) : await fleet.destroy(name);
+      if (host && report.ok) recordPlacement(fleet, "local", [name]);
+      return report;
+    }),
+  );
   if (json) process.stdout.write(`${JSON.stringify({ machines: reports }, null, 2)}\n`);
   else
     for (const r of reports)

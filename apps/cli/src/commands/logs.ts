@@ -3,12 +3,18 @@ import { existsSync, statSync } from "node:fs";
 import { consoleTail } from "@nohead/supervisor";
 import { notFoundError } from "@nohead/schema";
 import { openFleet } from "../open-fleet.ts";
+import { remoteHostOf } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 export async function run([name, options]: unknown[], globals: GlobalOptions): Promise<number> {
   const { follow = false, lines = 100 } = options as { follow?: boolean; lines?: number };
   const fleet = openFleet(globals);
   const [vm] = fleet.resolveNames([name as string]);
+  const host = await remoteHostOf(fleet, vm as string);
+  if (host) {
+    for await (const line of host.logs(vm as string, { follow, lines })) process.stdout.write(`${line}\n`);
+    return 0;
+  }
   const file = fleet.consoleLog(vm as string);
   if (!existsSync(file))
     throw notFoundError(`${vm} has no console log yet`, `start it with \`nohead run ${vm}\``);

@@ -3,15 +3,20 @@
  * when they are ready, with a live line per VM; `--attach` stays in the foreground, streams the
  * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
  */
-import type { StartResult } from "@nohead/supervisor";
+import type { HostStartOptions } from "@nohead/hosts";
+import type { ManifestMachine } from "@nohead/schema";
+import type { Fleet, StartResult } from "@nohead/supervisor";
+import pc from "picocolors";
 import { usageError } from "@nohead/schema";
 import { takeOwnOptions } from "../argv.ts";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
+import { recordPlacement } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 import { StartView } from "../start-view.ts";
 
 export interface RunOptions {
+  host?: string;
   window?: boolean;
   noui?: boolean;
   fresh?: boolean;
@@ -39,12 +44,16 @@ export async function startAndReport(
   const wanted = names ?? fleet.manifest.machines.map((m) => m.name);
   if (names) for (const name of names) fleet.machine(name);
   const view = options.json ? undefined : new StartView(wanted);
-  const results: StartResult[] = await fleet.start(names, {
+  const machines = fleet.withDependencies(wanted).map((n) => fleet.machine(n));
+  const elsewhere = options.host !== undefined || machines.some((m) => m.host !== null && m.host !== "local");
+  const start = {
     display: displayOf(options),
     fresh: options.fresh ?? false,
-    extraArgs,
-    onProgress: (p) => view?.update(p),
-  });
+    onProgress: view ? view.update.bind(view) : () => undefined,
+  };
+  const results: StartResult[] = elsewhere
+    ? await startElsewhere(fleet, machines, options.host, { ...start, qemuArgs: extraArgs })
+    : await fleet.start(names, { ...start, extraArgs });
   view?.finish(results);
   if (options.json) process.stdout.write(`${JSON.stringify({ machines: results }, null, 2)}\n`);
   const ok = results.every((r) => r.ok);
@@ -58,7 +67,7 @@ export async function startAndReport(
 }
 
 /** nohead's flags that may follow the machine name (`run web -n`), before the QEMU arguments. */
-const RUN_FLAGS = {
+const RUN_FLAGS: Record<string, string> = {
   "-w": "window",
   "--window": "window",
   "-n": "noui",
@@ -67,6 +76,31 @@ const RUN_FLAGS = {
   "--attach": "attach",
   "--json": "json",
 };
+
+/**
+ * Starts machines on the hosts they are placed on (`host` option, or `--host` for all), copying
+ * closures as each host declares, and records where each one runs.
+ */
+async function startElsewhere(
+  fleet: Fleet,
+  machines: ManifestMachine[],
+  override: string | undefined,
+  options: HostStartOptions,
+): Promise<StartResult[]> {
+  const { openHosts, startOnHosts } = await import("@nohead/hosts");
+  const reports = await startOnHosts(machines, openHosts(fleet), { ...options, override });
+  const results: StartResult[] = [];
+  for (const report of reports) {
+    recordPlacement(
+      fleet,
+      report.host,
+      report.results.map((r) => r.machine),
+    );
+    if (report.error) process.stderr.write(`${pc.red("✖")} host ${pc.bold(report.host)}: ${report.error}\n`);
+    results.push(...report.results);
+  }
+  return results;
+}
 
 export async function run(args: unknown[], globals: GlobalOptions): Promise<number> {
   const [name, passed, options] = args as [string, string[], RunOptions];

@@ -8,6 +8,7 @@ import { probeSshBanner } from "@nohead/qemu";
 import { ensureSshIdentity, vmStatus } from "@nohead/supervisor";
 import { withoutSeparator } from "../argv.ts";
 import { openFleet } from "../open-fleet.ts";
+import { remoteHostOf } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 /** The argv of `ssh` to `user@address:port` with the project's key. */
@@ -35,6 +36,17 @@ export async function run([name, sshArgs, options]: unknown[], globals: GlobalOp
   const { wait = 60 } = options as { wait?: number };
   const fleet = openFleet(globals);
   const [vm] = fleet.resolveNames([name as string]);
+  const host = await remoteHostOf(fleet, vm as string);
+  if (host && !host.capabilities.ssh) {
+    throw new NoheadError(
+      "failed",
+      `runs on host ${host.name}, whose forwarded ports this computer cannot reach`,
+      {
+        machine: vm,
+        hint: `use \`nohead exec ${vm} -- <command>\` (through the guest agent), or ssh to ${host.name} and use nohead there`,
+      },
+    );
+  }
   const status = vmStatus(fleet.project, vm as string);
   if (status.condition !== "running") {
     throw new NoheadError("conflict", `is not running (${status.condition})`, {

@@ -2,6 +2,7 @@
 import type { StopReport } from "@nohead/supervisor";
 import pc from "picocolors";
 import { openFleet } from "../open-fleet.ts";
+import { stopEverywhere } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 interface StopOptions {
@@ -27,7 +28,8 @@ export function reportStops(reports: StopReport[], json: boolean): number {
 export async function run([names, options]: unknown[], globals: GlobalOptions): Promise<number> {
   const { json = false, timeout } = options as StopOptions;
   const fleet = openFleet(globals);
-  const reports = await fleet.stop(
+  const reports = await stopEverywhere(
+    fleet,
     fleet.resolveNames(names as string[]),
     timeout === undefined ? {} : { powerdownMs: timeout * 1000 },
   );

@@ -1,0 +1,146 @@
+/**
+ * The agent's wire contract: one strict zod schema per request body, path parameter and query
+ * (the schema is the type), and the shape of every error body. Unknown fields are rejected so a
+ * typo in a client never silently does something else.
+ */
+import { MachineName, ManifestMachine } from "@nohead/schema";
+import { z } from "zod";
+
+/** `:name` in `/v1/vms/:name/…`: a machine name (hostname label), never a path. */
+export const VmNameParam = z.strictObject({ name: MachineName });
+
+/** Longest argument the agent passes on (QEMU or guest), in characters. */
+const MAX_ARG = 4096;
+
+/** `POST /v1/vms/start` before the host-specific checks of {@link startRequestSchema}. */
+export const StartRequest = z.strictObject({
+  machines: z.array(ManifestMachine).min(1).max(64).describe("The machines to start (manifest entries)"),
+  display: z.literal("none").optional().describe("Agents run headless; only `none` is accepted"),
+  fresh: z.boolean().optional().describe("Recreate the machines' disks"),
+  qemuArgs: z
+    .array(z.string().max(MAX_ARG))
+    .max(64)
+    .optional()
+    .describe("Extra QEMU arguments; refused unless the agent runs with --allow-qemu-args"),
+  network: z
+    .strictObject({ subnet: z.string().max(64) })
+    .optional()
+    .describe("The build's private network (informational, kept in the saved manifest)"),
+});
+export type StartRequest = z.infer<typeof StartRequest>;
+
+export interface StartChecks {
+  /** Where runner and system paths must live (default /nix/store). */
+  storeDir: string;
+  /** Where secret files must live on the agent host. */
+  secretsDir: string;
+  allowQemuArgs: boolean;
+  /** Returns why `path` is not an acceptable store path, or null. */
+  storePathProblem: (path: string) => string | null;
+}
+
+/**
+ * The start request schema of one agent: {@link StartRequest} plus the checks that depend on the
+ * agent's configuration, so every problem of a request is listed in one 400 answer.
+ */
+export function startRequestSchema(checks: StartChecks) {
+  return StartRequest.superRefine((body, ctx) => {
+    if (body.qemuArgs && body.qemuArgs.length > 0 && !checks.allowQemuArgs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["qemuArgs"],
+        message:
+          "extra QEMU arguments are refused by this agent (start it with --allow-qemu-args to accept them)",
+      });
+    }
+    const seen = new Set<string>();
+    body.machines.forEach((machine, i) => {
+      if (seen.has(machine.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["machines", i, "name"],
+          message: `"${machine.name}" is given twice`,
+        });
+      }
+      seen.add(machine.name);
+      for (const key of ["runner", "system"] as const) {
+        const problem = checks.storePathProblem(machine[key]);
+        if (problem) ctx.addIssue({ code: "custom", path: ["machines", i, key], message: problem });
+      }
+      machine.secrets.forEach((secret, j) => {
+        if (!isInside(secret.hostPath, checks.secretsDir)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["machines", i, "secrets", j, "hostPath"],
+            message: `secret files must be under the agent's secrets directory ${checks.secretsDir}`,
+          });
+        }
+      });
+    });
+  });
+}
+
+/** Whether absolute `path` is strictly inside `dir`, with no `.`/`..` segments or doubled slashes. */
+export function isInside(path: string, dir: string): boolean {
+  if (!path.startsWith(`${dir}/`)) return false;
+  const rest = path.slice(dir.length + 1).split("/");
+  return rest.every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
+/** `POST /v1/vms/:name/exec`. */
+export const ExecRequest = z.strictObject({
+  argv: z.array(z.string().max(MAX_ARG)).min(1).max(256).describe("Program and arguments (no shell)"),
+  timeoutSeconds: z.number().int().min(1).max(3600).optional().describe("How long it may run (default 60)"),
+});
+export type ExecRequest = z.infer<typeof ExecRequest>;
+
+const booleanString = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** `GET /v1/vms/:name/logs?follow=true&lines=N`. */
+export const LogsQuery = z.strictObject({
+  follow: booleanString.optional().describe("Keep streaming new lines"),
+  lines: z.coerce.number().int().min(0).max(10_000).optional().describe("How many last lines first (100)"),
+});
+export type LogsQuery = z.infer<typeof LogsQuery>;
+
+/** `POST /v1/vms/:name/stop`: an optional body. */
+export const StopRequest = z.strictObject({
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .optional()
+    .describe("How long the guest gets to power down"),
+});
+
+/**
+ * A flake reference with an attribute (`ref#attr`), printable ASCII only. It must not start with
+ * `-`: it is one argv element of `nix build`, but Nix would still read it as an option.
+ */
+export const FlakeInstallable = z
+  .string()
+  .max(1024)
+  .regex(
+    /^[A-Za-z0-9./~][!"$-~]*#[A-Za-z0-9_][A-Za-z0-9_.'-]*$/,
+    "must be a flake reference with an attribute, such as github:me/fleet#default or path:/srv/fleet#web",
+  );
+
+/** `POST /v1/builds`. */
+export const BuildRequest = z.strictObject({ flake: FlakeInstallable });
+export type BuildRequest = z.infer<typeof BuildRequest>;
+
+/** One problem with a request, as listed in a 400 answer. */
+export const RequestIssue = z.strictObject({ path: z.string(), message: z.string() });
+
+/** The body of every error answer. */
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    kind: z.string().describe('"usage", "not-found", "conflict", "unauthorized", "too-large", …'),
+    message: z.string(),
+    hint: z.string().nullable(),
+    machine: z.string().nullable().optional(),
+    issues: z.array(RequestIssue).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,0 +1,55 @@
+/**
+ * Reads a VM's serial console log as clean lines: the last N first, then (when following) every
+ * new line as QEMU appends it. Polls the file's size, so it works whoever writes the file and
+ * survives the file being recreated (a restart truncates it: reading starts over).
+ */
+import { existsSync, statSync } from "node:fs";
+import { consoleTail } from "@nohead/supervisor";
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are control characters
+const CONTROL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+
+/** `text` without carriage returns and terminal control sequences. */
+export function cleanConsoleText(text: string): string {
+  return text.replace(/\r/g, "").replace(CONTROL, "");
+}
+
+export interface FollowOptions {
+  /** How many last lines to give first. */
+  lines: number;
+  /** Keep giving new lines until `signal` aborts. */
+  follow: boolean;
+  signal?: AbortSignal;
+  /** How often to look for new lines when following. */
+  pollMs?: number;
+}
+
+/**
+ * The lines of console log `file`.
+ *
+ * @example
+ * for await (const line of followConsole(fleet.consoleLog("web-1"), { lines: 20, follow: true, signal })) send(line);
+ */
+export async function* followConsole(
+  file: string,
+  { lines, follow, signal, pollMs = 250 }: FollowOptions,
+): AsyncGenerator<string> {
+  let offset = existsSync(file) ? statSync(file).size : 0;
+  if (lines > 0) yield* consoleTail(file, lines);
+  if (!follow) return;
+  let partial = "";
+  while (!signal?.aborted) {
+    await Bun.sleep(pollMs);
+    const size = existsSync(file) ? statSync(file).size : 0;
+    if (size < offset) {
+      offset = 0;
+      partial = "";
+    }
+    if (size === offset) continue;
+    const text = partial + cleanConsoleText(await Bun.file(file).slice(offset, size).text());
+    offset = size;
+    const parts = text.split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) if (line.trim() !== "") yield line;
+  }
+}

@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ManifestMachine } from "@nohead/schema";
+import { MachineStore } from "./machine-store.ts";
+
+const machine = (name: string, runner = `/nix/store/aaa-${name}/bin/run`): ManifestMachine => ({
+  name,
+  baseName: name,
+  index: 1,
+  username: "nixy",
+  forwards: [],
+  dependsOn: [],
+  health: {
+    ssh: false,
+    tcp: [],
+    command: null,
+    initScript: false,
+    deadlines: { startedSeconds: 30, bootedSeconds: 60, readySeconds: 60 },
+  },
+  network: null,
+  secrets: [],
+  host: null,
+  initScript: false,
+  diskImage: false,
+  runner,
+  system: `/nix/store/aaa-${name}`,
+});
+
+describe("the agent's saved machines", () => {
+  test("start empty and write nothing until given machines", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nohead-store-"));
+    const store = new MachineStore(dir);
+    expect(store.manifest.machines).toEqual([]);
+    expect(store.recovered).toBeNull();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test("merge by name (a new definition replaces the old), persist 0600, and reload", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nohead-store-"));
+    const store = new MachineStore(dir);
+    store.merge([machine("web"), machine("db")], { subnet: "10.213.0.0/16" });
+    store.merge([machine("web", "/nix/store/bbb-web/bin/run")]);
+    expect(store.manifest.machines.map((m) => [m.name, m.runner])).toEqual([
+      ["db", "/nix/store/aaa-db/bin/run"],
+      ["web", "/nix/store/bbb-web/bin/run"],
+    ]);
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+    const again = new MachineStore(dir);
+    expect(again.manifest).toEqual(store.manifest);
+    expect(again.manifest.network).toEqual({ subnet: "10.213.0.0/16" });
+    again.forget("db");
+    expect(new MachineStore(dir).manifest.machines.map((m) => m.name)).toEqual(["web"]);
+    expect(readdirSync(dir)).toEqual(["manifest.json"]);
+  });
+
+  test("a corrupt file is moved aside and reported, not trusted", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nohead-store-"));
+    writeFileSync(join(dir, "manifest.json"), "{ not json");
+    const store = new MachineStore(dir);
+    expect(store.manifest.machines).toEqual([]);
+    expect(store.recovered).toMatch(
+      /manifest\.json was unreadable \(.+\); moved to .+manifest\.json\.corrupt-\d+$/,
+    );
+    expect(existsSync(join(dir, "manifest.json"))).toBe(false);
+    const moved = readdirSync(dir).find((f) => f.startsWith("manifest.json.corrupt-")) as string;
+    expect(readFileSync(join(dir, moved), "utf8")).toBe("{ not json");
+  });
+});

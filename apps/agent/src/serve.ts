@@ -1,0 +1,185 @@
+#!/usr/bin/env bun
+/**
+ * Runs the agent on Bun.serve: checks the listen address against the TLS settings, reads the
+ * token, opens the state dir (re-adopting the VMs already running there) and serves the app.
+ * `nohead agent serve` calls {@link serveAgent}; `bun apps/agent/src/serve.ts …` runs the same
+ * thing without the CLI (the NixOS module does).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { EXIT_CODES, NoheadError } from "@nohead/schema";
+import { createApp } from "./app.ts";
+import { openAgentFleet } from "./agent-fleet.ts";
+import { defaultAgentStateDir } from "./default-state-dir.ts";
+import { checkListenSecurity, parseListen } from "./listen-address.ts";
+import { resolveToken } from "./token-file.ts";
+
+/** The agent's version (reported by /v1/health). */
+export const AGENT_VERSION = "0.1.0";
+/** The default listen address: loopback only. */
+export const DEFAULT_LISTEN = "127.0.0.1:7420";
+/**
+ * Bun closes connections silent for this long. Long routes (start, exec, logs, builds) lift it
+ * per request; for the others a minute is plenty.
+ */
+export const IDLE_TIMEOUT_SECONDS = 60;
+
+export interface ServeAgentOptions {
+  /** `host:port` (default 127.0.0.1:7420; port 0 picks a free one). */
+  listen?: string;
+  /** The token file (else the systemd credential `token`, else the default token file). */
+  tokenFile?: string;
+  /** The token itself (tests and `nohead ui`); wins over tokenFile. */
+  token?: string;
+  /** Default `$XDG_STATE_HOME/nohead/agent`. */
+  stateDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Allow a non-loopback address without TLS. */
+  insecure?: boolean;
+  allowQemuArgs?: boolean;
+  /** Default /nix/store (tests point it at their fixture). */
+  storeDir?: string;
+  title?: string;
+}
+
+export interface RunningAgent {
+  /** The base URL clients use (`http://127.0.0.1:7420`). */
+  url: string;
+  port: number;
+  stateDir: string;
+  /** Where the token came from (a file or the systemd credential). */
+  tokenSource: string;
+  /** Problems found while opening the state dir (a corrupt saved manifest moved aside). */
+  warnings: string[];
+  /** Stops listening (running VMs go on: they belong to the state dir, not to this process). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the agent.
+ *
+ * @example
+ * const agent = serveAgent({ listen: "127.0.0.1:0", tokenFile: "/etc/nohead/token", stateDir: "/tmp/a" });
+ * console.log(agent.url); // http://127.0.0.1:40123
+ */
+export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
+  const { listen = DEFAULT_LISTEN, insecure = false, allowQemuArgs = false } = options;
+  const { stateDir = defaultAgentStateDir(), tlsCert, tlsKey, title } = options;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new NoheadError("usage", "--tls-cert and --tls-key go together", {
+      hint: "pass both (a PEM certificate and its PEM private key)",
+    });
+  }
+  const address = parseListen(listen);
+  checkListenSecurity(address, { tls: tlsCert !== undefined, insecure });
+  const { token, source } = options.token
+    ? { token: options.token, source: "given" }
+    : resolveToken(options.tokenFile);
+  const { fleet, machines } = openAgentFleet(stateDir);
+  const app = createApp({
+    fleet,
+    machines,
+    token,
+    version: AGENT_VERSION,
+    allowQemuArgs,
+    ...(options.storeDir ? { storeDir: options.storeDir } : {}),
+    title: title ?? `nohead agent on ${hostName()}`,
+  });
+  const server = Bun.serve({
+    hostname: address.hostname,
+    port: address.port,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
+    ...(tlsCert && tlsKey
+      ? { tls: { cert: readFileSync(tlsCert, "utf8"), key: readFileSync(tlsKey, "utf8") } }
+      : {}),
+    fetch: (request, srv) => app.fetch(request, { server: srv }),
+  });
+  const scheme = tlsCert ? "https" : "http";
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  return {
+    url: `${scheme}://${host}:${server.port}`,
+    port: server.port ?? address.port,
+    stateDir: fleet.project.stateDir,
+    tokenSource: source,
+    warnings: machines.recovered ? [machines.recovered] : [],
+    stop: () => server.stop(true),
+  };
+}
+
+function hostName(): string {
+  try {
+    return readFileSync("/etc/hostname", "utf8").trim() || "this host";
+  } catch {
+    return "this host";
+  }
+}
+
+/** Parses `serve.ts` arguments (the same flags as `nohead agent serve`). */
+export function parseServeArgs(argv: string[]): ServeAgentOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      listen: { type: "string" },
+      "token-file": { type: "string" },
+      "state-dir": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      insecure: { type: "boolean" },
+      "allow-qemu-args": { type: "boolean" },
+      "store-dir": { type: "string" },
+    },
+  });
+  return {
+    ...(values.listen ? { listen: values.listen } : {}),
+    ...(values["token-file"] ? { tokenFile: values["token-file"] } : {}),
+    ...(values["state-dir"] ? { stateDir: values["state-dir"] } : {}),
+    ...(values["tls-cert"] ? { tlsCert: values["tls-cert"] } : {}),
+    ...(values["tls-key"] ? { tlsKey: values["tls-key"] } : {}),
+    ...(values["store-dir"] ? { storeDir: values["store-dir"] } : {}),
+    insecure: values.insecure ?? false,
+    allowQemuArgs: values["allow-qemu-args"] ?? false,
+  };
+}
+
+/**
+ * Serves until SIGINT/SIGTERM, printing where; resolves with the exit code. Used by
+ * `nohead agent serve` and by this file run directly.
+ */
+export async function runAgentUntilSignal(options: ServeAgentOptions): Promise<number> {
+  const agent = serveAgent(options);
+  for (const warning of agent.warnings) process.stderr.write(`warning: ${warning}\n`);
+  process.stdout.write(
+    `nohead agent ${AGENT_VERSION} listening on ${agent.url} (state: ${agent.stateDir}, token: ${agent.tokenSource})\n`,
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  process.stdout.write(
+    `${signal}: stopping the agent; its VMs keep running and are re-adopted at its next start\n`,
+  );
+  await agent.stop();
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await runAgentUntilSignal(parseServeArgs(process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof NoheadError) {
+      process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+      process.exitCode = EXIT_CODES[error.kind];
+    } else if (
+      error instanceof TypeError &&
+      "code" in error &&
+      String(error.code).startsWith("ERR_PARSE_ARGS")
+    ) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = EXIT_CODES.usage;
+    } else {
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NoheadError } from "@nohead/schema";
+import {
+  createTokenFile,
+  defaultTokenFile,
+  generateToken,
+  readTokenFile,
+  resolveToken,
+  validTokenProblem,
+} from "./token-file.ts";
+
+const dir = () => mkdtempSync(join(tmpdir(), "nohead-token-"));
+
+function errorOf(fn: () => unknown): NoheadError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof NoheadError) return error;
+    throw error;
+  }
+  throw new Error("expected a NoheadError");
+}
+
+describe("token files", () => {
+  test("created with mode 0600, 43 base64url characters, readable back", () => {
+    const file = join(dir(), "sub", "token");
+    const token = createTokenFile(file);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, "utf8")).toBe(`${token}\n`);
+    expect(readTokenFile(file)).toBe(token);
+  });
+
+  test("an existing file is never overwritten without force; with force it gets a new token and mode", () => {
+    const file = join(dir(), "token");
+    const first = createTokenFile(file);
+    const refused = errorOf(() => createTokenFile(file));
+    expect(refused.kind).toBe("conflict");
+    expect(refused.message).toBe(`${file} already exists; not overwriting it`);
+    expect(readTokenFile(file)).toBe(first);
+    chmodSync(file, 0o644);
+    const second = createTokenFile(file, { force: true });
+    expect(second).not.toBe(first);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  test("a token file others can read is refused, naming the fix", () => {
+    const file = join(dir(), "token");
+    writeFileSync(file, generateToken(), { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const error = errorOf(() => readTokenFile(file));
+    expect(error.kind).toBe("config");
+    expect(error.message).toBe(`the token file ${file} can be read by others (mode 644)`);
+    expect(error.hint).toBe(`run \`chmod 600 ${file}\``);
+  });
+
+  test("missing and weak tokens are refused", () => {
+    const d = dir();
+    expect(errorOf(() => readTokenFile(join(d, "none"))).kind).toBe("not-found");
+    const weak = join(d, "weak");
+    writeFileSync(weak, "short\n", { mode: 0o600 });
+    expect(errorOf(() => readTokenFile(weak)).message).toBe(
+      `the token in ${weak} is too short (5 characters; at least 32)`,
+    );
+    expect(validTokenProblem(`${"a".repeat(40)} b`)).toBe(
+      "holds characters a bearer token cannot (letters, digits and ._~+/- only)",
+    );
+    expect(validTokenProblem(generateToken())).toBeNull();
+  });
+
+  test("resolution order: the file given, then the systemd credential, then the default file", () => {
+    const d = dir();
+    const given = join(d, "given");
+    const givenToken = createTokenFile(given);
+    const credentials = join(d, "creds");
+    mkdirSync(credentials);
+    // systemd makes credentials 0400 owned by the service; the mode check is skipped for them.
+    const credToken = generateToken();
+    writeFileSync(join(credentials, "token"), credToken, { mode: 0o644 });
+    const home = join(d, "home");
+    const env = { HOME: home, CREDENTIALS_DIRECTORY: credentials };
+    expect(resolveToken(given, env)).toEqual({ token: givenToken, source: given });
+    expect(resolveToken(undefined, env)).toEqual({ token: credToken, source: "systemd credential token" });
+    const fallback = defaultTokenFile({ HOME: home });
+    expect(fallback).toBe(join(home, ".config", "nohead", "agent-token"));
+    const fallbackToken = createTokenFile(fallback);
+    expect(resolveToken(undefined, { HOME: home })).toEqual({ token: fallbackToken, source: fallback });
+    expect(defaultTokenFile({ XDG_CONFIG_HOME: "/x" })).toBe("/x/nohead/agent-token");
+  });
+});

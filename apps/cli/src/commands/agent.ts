@@ -1,0 +1,44 @@
+/**
+ * `nohead agent serve` runs the agent (VMs on this machine for nohead CLIs elsewhere, over an
+ * authenticated HTTP API, with a status page); `nohead agent token` makes the token it needs.
+ */
+import { createTokenFile, defaultTokenFile, runAgentUntilSignal } from "@nohead/agent";
+import type { GlobalOptions } from "../program.ts";
+
+interface ServeOptions {
+  listen?: string;
+  tokenFile?: string;
+  stateDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecure?: boolean;
+  allowQemuArgs?: boolean;
+  storeDir?: string;
+}
+
+/** `nohead agent serve …`: serves until Ctrl-C or SIGTERM (VMs keep running after it). */
+export async function serve([options]: unknown[], _globals: GlobalOptions): Promise<number> {
+  const o = options as ServeOptions;
+  return runAgentUntilSignal({
+    ...(o.listen ? { listen: o.listen } : {}),
+    ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}),
+    ...(o.stateDir ? { stateDir: o.stateDir } : {}),
+    ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}),
+    ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}),
+    ...(o.storeDir ? { storeDir: o.storeDir } : {}),
+    insecure: o.insecure ?? false,
+    allowQemuArgs: o.allowQemuArgs ?? false,
+  });
+}
+
+/** `nohead agent token [--file F] [--force]`: a new random token in a 0600 file; prints where. */
+export async function token([options]: unknown[], _globals: GlobalOptions): Promise<number> {
+  const { file = defaultTokenFile(), force = false } = options as { file?: string; force?: boolean };
+  createTokenFile(file, { force });
+  process.stdout.write(
+    `wrote a new agent token to ${file} (mode 0600)\n` +
+      `serve with:   nohead agent serve --token-file ${file}\n` +
+      `clients need a copy of it: point "tokenFile" at it in their hosts file (docs/hosts.md)\n`,
+  );
+  return 0;
+}

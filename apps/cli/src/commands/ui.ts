@@ -1,0 +1,51 @@
+/**
+ * `nohead ui`: the agent's status page for this project's VMs, served on loopback with a token
+ * made for this run; the printed link signs the browser in (and the token leaves the address bar).
+ */
+import { basename } from "node:path";
+import {
+  AGENT_VERSION,
+  createApp,
+  generateToken,
+  IDLE_TIMEOUT_SECONDS,
+  isLoopback,
+  parseListen,
+} from "@nohead/agent";
+import { usageError } from "@nohead/schema";
+import { openFleet } from "../open-fleet.ts";
+import type { GlobalOptions } from "../program.ts";
+
+export async function run([options]: unknown[], globals: GlobalOptions): Promise<number> {
+  const { listen = "127.0.0.1:7421" } = options as { listen?: string };
+  const address = parseListen(listen);
+  if (!isLoopback(address.hostname)) {
+    throw usageError(
+      `nohead ui listens on loopback only, got ${listen}`,
+      "to watch VMs from another machine, run `nohead agent serve` there (with TLS) or tunnel with ssh -L",
+    );
+  }
+  const fleet = openFleet(globals);
+  const token = generateToken();
+  const app = createApp({
+    fleet,
+    token,
+    version: AGENT_VERSION,
+    title: `nohead — ${basename(fleet.project.root)}`,
+  });
+  const server = Bun.serve({
+    hostname: address.hostname,
+    port: address.port,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
+    fetch: (request, srv) => app.fetch(request, { server: srv }),
+  });
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  process.stdout.write(
+    `status page of ${fleet.project.root}:\n  http://${host}:${server.port}/?token=${token}\n(Ctrl-C to stop; the VMs keep running)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await server.stop(true);
+  return 0;
+}

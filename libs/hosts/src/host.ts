@@ -1,0 +1,71 @@
+/**
+ * The one interface every place that runs VMs implements — this computer (LocalHost) or an agent
+ * over HTTP (RemoteHost) — so the CLI places, starts, watches and stops machines the same way
+ * wherever they run. Hosts declare what they can do; callers ask the capability, never the kind.
+ */
+import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
+import type { ExecResult } from "@nohead/qemu";
+import type { ManifestMachine } from "@nohead/schema";
+import type { StartProgress, StartResult, StopReport, VmStatus } from "@nohead/supervisor";
+
+/** What a host can do beyond start/stop/status/destroy. */
+export interface HostCapabilities {
+  /** Run a command in a guest through its guest agent. */
+  exec: boolean;
+  /** Read and follow a guest's serial console. */
+  logs: boolean;
+  /** Build a flake on the host itself (`build`). */
+  build: boolean;
+  /** `nohead ssh` can reach the guests' forwarded SSH ports from this computer. */
+  ssh: boolean;
+}
+
+/**
+ * How a machine's closure reaches the host: already there (`local`: this computer; `shared`: an
+ * agent that sees the same /nix/store, e.g. on this computer or over a shared mount), `nix copy`
+ * over SSH, or built there.
+ */
+export type ClosureTransport = "local" | "shared" | "nix-copy" | "agent-builds";
+
+export interface HostStartOptions {
+  display?: "none" | "window";
+  fresh?: boolean;
+  /** Extra QEMU arguments (an agent refuses them unless it runs with --allow-qemu-args). */
+  qemuArgs?: string[];
+  onProgress?: (progress: StartProgress) => void;
+}
+
+export interface HostLogOptions {
+  /** Keep streaming new lines until `signal` aborts. */
+  follow?: boolean;
+  /** How many last lines first (default 100). */
+  lines?: number;
+  signal?: AbortSignal;
+}
+
+/** A flake built on a host: the build's outcome and the machines it produced there. */
+export interface HostBuildResult {
+  outcome: BuildOutcome;
+  machines: ManifestMachine[];
+}
+
+export interface Host {
+  readonly name: string;
+  readonly capabilities: HostCapabilities;
+  readonly closures: ClosureTransport;
+  /** `user@host` for `nix copy --to ssh-ng://…` (nix-copy hosts). */
+  readonly sshTarget?: string | undefined;
+  /** Starts `machines` (dependencies first) and resolves when each is ready or failed. */
+  start(machines: ManifestMachine[], options?: HostStartOptions): Promise<StartResult[]>;
+  /** Stops `names` (default: every running VM), gracefully and bounded. */
+  stop(names?: string[]): Promise<StopReport[]>;
+  /** Status of `names` (default: every VM the host knows). */
+  status(names?: string[]): Promise<VmStatus[]>;
+  exec(name: string, argv: string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** The console's last lines, then (with `follow`) new ones as they come. */
+  logs(name: string, options?: HostLogOptions): AsyncIterable<string>;
+  /** Stops `name` and deletes its disk and state. */
+  destroy(name: string): Promise<StopReport>;
+  /** Builds `flake` (`ref#attr`) on the host (when `capabilities.build`). */
+  build?(flake: string, onEvent?: (event: BuildEvent) => void): Promise<HostBuildResult>;
+}

@@ -1,0 +1,125 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NoheadError } from "@nohead/schema";
+import { hostsFileLocations, loadHosts } from "./hosts-file.ts";
+
+function layout() {
+  const root = mkdtempSync(join(tmpdir(), "nohead-hosts-"));
+  const home = join(root, "home");
+  const stateDir = join(root, "project", ".nohead");
+  mkdirSync(join(home, ".config", "nohead"), { recursive: true });
+  mkdirSync(stateDir, { recursive: true });
+  return {
+    home,
+    stateDir,
+    userFile: join(home, ".config", "nohead", "hosts.json"),
+    projectFile: join(stateDir, "hosts.json"),
+  };
+}
+
+function errorOf(fn: () => unknown): NoheadError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof NoheadError) return error;
+    throw error;
+  }
+  throw new Error("expected a NoheadError");
+}
+
+describe("the hosts file", () => {
+  test("locations: the user's config, then the project's state dir", () => {
+    expect(hostsFileLocations("/p/.nohead", { HOME: "/h" })).toEqual([
+      "/h/.config/nohead/hosts.json",
+      "/p/.nohead/hosts.json",
+    ]);
+    expect(hostsFileLocations("/p/.nohead", { XDG_CONFIG_HOME: "/x" })[0]).toBe("/x/nohead/hosts.json");
+  });
+
+  test("none declared: no hosts", () => {
+    const { home, stateDir } = layout();
+    expect(loadHosts(stateDir, { HOME: home }).size).toBe(0);
+  });
+
+  test("both files merge, the project's wins per name; token paths resolve", () => {
+    const { home, stateDir, userFile, projectFile } = layout();
+    writeFileSync(
+      userFile,
+      JSON.stringify({
+        hosts: {
+          lab: {
+            url: "https://lab:7420",
+            tokenFile: "lab.token",
+            closures: "nix-copy",
+            sshTarget: "nix@lab",
+          },
+          ci: { url: "http://127.0.0.1:7420", tokenFile: "~/ci.token", closures: "agent-builds" },
+        },
+      }),
+    );
+    writeFileSync(
+      projectFile,
+      JSON.stringify({
+        hosts: { lab: { url: "https://lab2:7420", tokenFile: "/etc/lab.token", closures: "agent-builds" } },
+      }),
+    );
+    const hosts = loadHosts(stateDir, { HOME: home });
+    expect([...hosts.keys()].sort()).toEqual(["ci", "lab"]);
+    expect(hosts.get("ci")).toEqual({
+      name: "ci",
+      url: "http://127.0.0.1:7420",
+      tokenFile: join(home, "ci.token"),
+      closures: "agent-builds",
+      declaredIn: userFile,
+    });
+    expect(hosts.get("lab")).toEqual({
+      name: "lab",
+      url: "https://lab2:7420",
+      tokenFile: "/etc/lab.token",
+      closures: "agent-builds",
+      declaredIn: projectFile,
+    });
+  });
+
+  test("relative token files are relative to the hosts file", () => {
+    const { home, stateDir, userFile } = layout();
+    writeFileSync(
+      userFile,
+      JSON.stringify({
+        hosts: { lab: { url: "https://lab", tokenFile: "t/lab", closures: "agent-builds" } },
+      }),
+    );
+    expect(loadHosts(stateDir, { HOME: home }).get("lab")?.tokenFile).toBe(
+      join(home, ".config", "nohead", "t", "lab"),
+    );
+  });
+
+  test("every problem is listed: bad URL, unknown field, nix-copy without sshTarget, reserved name", () => {
+    const { home, stateDir, projectFile } = layout();
+    writeFileSync(
+      projectFile,
+      JSON.stringify({
+        hosts: {
+          local: { url: "https://x", tokenFile: "t", closures: "agent-builds" },
+          lab: { url: "ftp://lab", tokenFile: "t", closures: "nix-copy", port: 1 },
+        },
+      }),
+    );
+    const error = errorOf(() => loadHosts(stateDir, { HOME: home }));
+    expect(error.kind).toBe("config");
+    expect(error.message).toStartWith(`${projectFile} does not match the hosts file format:`);
+    for (const part of ['"local" is this computer', "hosts.lab.url", "port", "needs sshTarget"]) {
+      expect(error.message).toContain(part);
+    }
+    expect(error.hint).toBe("docs/hosts.md shows the format");
+  });
+
+  test("a file that is not JSON is a config error naming it", () => {
+    const { home, stateDir, projectFile } = layout();
+    writeFileSync(projectFile, "{ hosts: ");
+    const error = errorOf(() => loadHosts(stateDir, { HOME: home }));
+    expect(error.message).toBe(`${projectFile} is not valid JSON`);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The hosts file: which nohead agents exist and how to reach them. Read from
+ * `$XDG_CONFIG_HOME/nohead/hosts.json` (yours) and `<project>/.nohead/hosts.json` (the project's,
+ * which wins per host name). docs/hosts.md documents it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { configError, MachineName } from "@nohead/schema";
+import { z } from "zod";
+
+/** `user@host` (host name or address) for SSH. */
+const SshTarget = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_.-]*@[A-Za-z0-9.-]+$/, "must be user@host, such as nix@lab.example.org");
+
+export const HostEntry = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .describe("The agent's base URL, such as https://lab.example.org:7420"),
+    tokenFile: z
+      .string()
+      .min(1)
+      .describe("File holding the agent's token (relative to the hosts file; ~ is your home)"),
+    closures: z
+      .enum(["nix-copy", "agent-builds", "shared"])
+      .describe(
+        "nix-copy: copy built closures over SSH; agent-builds: the agent builds the flake itself; shared: the agent sees this computer's /nix/store",
+      ),
+    sshTarget: SshTarget.optional().describe("user@host for `nix copy --to ssh-ng://…` (nix-copy hosts)"),
+  })
+  .superRefine((entry, ctx) => {
+    if (entry.closures === "nix-copy" && !entry.sshTarget) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sshTarget"],
+        message: 'closures "nix-copy" needs sshTarget (user@host)',
+      });
+    }
+  });
+export type HostEntry = z.infer<typeof HostEntry>;
+
+/** Host names are machine-name-like; `local` means this computer and cannot be declared. */
+export const HostName = MachineName.refine(
+  (n) => n !== "local",
+  '"local" is this computer; pick another name',
+);
+
+export const HostsFile = z.strictObject({
+  hosts: z.record(z.string(), HostEntry).superRefine((hosts, ctx) => {
+    // Checked here rather than as the record's key schema, so the message names the bad key.
+    for (const name of Object.keys(hosts)) {
+      const parsed = HostName.safeParse(name);
+      if (!parsed.success) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `host "${name}": ${parsed.error.issues[0]?.message}`,
+        });
+      }
+    }
+  }),
+});
+export type HostsFile = z.infer<typeof HostsFile>;
+
+/** A declared host with its token file resolved and the file that declared it. */
+export type ResolvedHost = HostEntry & { name: string; declaredIn: string };
+
+/** The hosts file locations, lowest priority first. */
+export function hostsFileLocations(
+  projectStateDir: string,
+  env: Record<string, string | undefined> = process.env,
+): string[] {
+  const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config");
+  return [join(config, "nohead", "hosts.json"), join(projectStateDir, "hosts.json")];
+}
+
+/** Parses one hosts file (throws a config error listing every problem). */
+export function parseHostsFile(file: string): HostsFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw configError(`${file} is not valid JSON`, "docs/hosts.md shows the format", error);
+  }
+  const parsed = HostsFile.safeParse(data);
+  if (!parsed.success) {
+    throw configError(
+      `${file} does not match the hosts file format:\n${z.prettifyError(parsed.error)}`,
+      "docs/hosts.md shows the format",
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Every declared host: the user's file, then the project's (same name: the project's wins).
+ *
+ * @example
+ * const hosts = loadHosts(fleet.project.stateDir);
+ * hosts.get("lab") // => { name: "lab", url: "https://lab:7420", tokenFile: "/home/me/.config/nohead/lab.token", … }
+ */
+export function loadHosts(
+  projectStateDir: string,
+  env: Record<string, string | undefined> = process.env,
+): Map<string, ResolvedHost> {
+  const hosts = new Map<string, ResolvedHost>();
+  for (const file of hostsFileLocations(projectStateDir, env)) {
+    if (!existsSync(file)) continue;
+    for (const [name, entry] of Object.entries(parseHostsFile(file).hosts)) {
+      hosts.set(name, {
+        ...entry,
+        name,
+        tokenFile: resolveTokenPath(entry.tokenFile, file, env),
+        declaredIn: file,
+      });
+    }
+  }
+  return hosts;
+}
+
+function resolveTokenPath(path: string, hostsFile: string, env: Record<string, string | undefined>): string {
+  if (path === "~" || path.startsWith("~/")) return join(env.HOME || homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(dirname(hostsFile), path);
+}

@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateToken, serveAgent } from "@nohead/agent";
+import { projectAt, vmPaths } from "@nohead/supervisor";
+import { makeFixtureFleet } from "../../../tests/support/fixture-fleet.ts";
+import { describeHostConformance } from "./host-conformance.ts";
+import { RemoteHost } from "./remote-host.ts";
+
+describeHostConformance("RemoteHost on a real agent", async () => {
+  const fixture = await makeFixtureFleet(`{ ... }: { api = { count = 2; }; }`);
+  const stateDir = mkdtempSync(join(tmpdir(), "nohead-agent-"));
+  const token = generateToken();
+  // The fixture's runners stand in for store paths: the agent's store is the fixture's result.
+  const agent = serveAgent({ listen: "127.0.0.1:0", token, stateDir, storeDir: fixture.resultDir });
+  const project = projectAt(stateDir, stateDir);
+  return {
+    host: new RemoteHost({ name: "lab", url: agent.url, token }),
+    machines: fixture.manifest.machines,
+    vmStateDir: (name) => vmPaths(project, name).dir,
+    cleanup: async () => {
+      await agent.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+      rmSync(fixture.projectDir, { recursive: true, force: true });
+    },
+  };
+});
