@@ -44,7 +44,7 @@ export interface RuntimeProject extends FixtureFleet {
 export async function makeRuntimeProject(configs: string): Promise<RuntimeProject> {
   const fleet = await makeFixtureFleet(configs);
   const { projectDir } = fleet;
-  const cli = (args: string[], { timeoutMs = 240_000 } = {}) => runCli(args, { cwd: projectDir, timeoutMs });
+  const cli = (args: string[], { timeoutMs = 150_000 } = {}) => runCli(args, { cwd: projectDir, timeoutMs });
   const status = async () => {
     const result = await cli(["status", "--json"]);
     if (result.exitCode !== 0) {

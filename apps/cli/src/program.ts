@@ -106,6 +106,7 @@ export function buildProgram(version: string): Command {
     .description("start a VM (and the machines it depends on) and return when it is ready")
     .argument("<vm>", "machine name")
     .argument("[qemu-args...]", "extra QEMU arguments (after --)")
+    .passThroughOptions()
     .action(lazy(() => import("./commands/run.ts")));
 
   runOptions(program.command("runall"))
@@ -168,6 +169,7 @@ export function buildProgram(version: string): Command {
       new Option("--timeout <seconds>", "how long the command may run").argParser(positiveInt).default(60),
     )
     .option("--json", "print { exitCode, stdout, stderr } as JSON")
+    .passThroughOptions()
     .action(lazy(() => import("./commands/exec.ts")));
 
   withResult(program.command("logs"))

@@ -11,5 +11,7 @@ export * from "./launch.ts";
 export * from "./qemu-args.ts";
 export * from "./qemu-errors.ts";
 export * from "./qmp-client.ts";
+export * from "./qmp-message.ts";
 export * from "./readiness.ts";
 export * from "./stop-vm.ts";
+export * from "./usernet-forwards.ts";

@@ -1,103 +1,295 @@
 /**
- * Newline-delimited JSON over a Unix socket: the framing shared by QMP and the guest agent.
- * Handles partial lines and several messages per chunk, and rejects everything pending with one
- * clean error when the socket closes.
+ * Newline-delimited JSON over a Unix socket: the transport shared by the QMP and guest-agent
+ * clients. It connects with a deadline, frames bytes into lines (a line may span chunks, a chunk
+ * may hold several lines), parses each line as JSON, and reports the end of the connection once,
+ * with who closed it and whether it was cut mid-message. Bad lines are reported, never thrown.
+ *
+ * Framing works on bytes, not text: the guest agent marks a resync with a 0xFF byte, which is
+ * not valid UTF-8 and must drop whatever partial line came before it.
  */
 import { connect, type Socket } from "node:net";
-import { QemuDisconnectedError, QemuProtocolError, QemuTimeoutError } from "./qemu-errors.ts";
+import { describeChannel, type QemuChannel, QemuConnectError, QmpDisconnectedError } from "./qemu-errors.ts";
 
+/** How a connection ended. */
+export interface JsonLineCloseInfo {
+  /** `local`: this process called `close()`; `remote`: the peer closed or the socket failed. */
+  initiator: "local" | "remote";
+  /** The socket error that ended the connection (e.g. ECONNRESET), if any. */
+  error: Error | undefined;
+  /** Bytes of an unfinished line thrown away: non-zero means the peer stopped mid-message. */
+  partialBytes: number;
+  /** One sentence for error messages, e.g. "the peer closed the connection mid-message (25 bytes…)". */
+  detail: string;
+}
+
+/** What the socket reports, in order. */
+export interface JsonLineHandlers {
+  /** A complete line that parsed as JSON. */
+  message(value: unknown): void;
+  /** A complete line that is not JSON (a protocol error on the peer's side). */
+  invalidLine(line: string, error: Error): void;
+  /** The sentinel byte arrived; the partial line before it was dropped. */
+  sentinel(): void;
+  /** The connection ended; called once, last. */
+  close(info: JsonLineCloseInfo): void;
+}
+
+/** Options of {@link JsonLineSocket.connect}. */
+export interface JsonLineSocketOptions {
+  /** Which protocol runs on the socket (for error messages). */
+  channel: QemuChannel;
+  /** Deadline for the connection itself. */
+  timeoutMs: number;
+  /** A byte that resets framing (the guest agent's 0xFF); none by default. */
+  sentinelByte?: number;
+  /** Longest line accepted before the connection is dropped as broken (default 64 MiB). */
+  maxLineBytes?: number;
+}
+
+type Delivery =
+  | { type: "message"; value: unknown }
+  | { type: "invalidLine"; line: string; error: Error }
+  | { type: "sentinel" }
+  | { type: "close"; info: JsonLineCloseInfo };
+
+const NEWLINE = 0x0a;
+
+/**
+ * One connection carrying newline-delimited JSON.
+ *
+ * Deliveries that arrive while no handlers are set are queued, so a caller can read a greeting
+ * with temporary handlers, detach them (`listen(undefined)`), and hand the socket on without
+ * losing a message that shared the greeting's chunk.
+ *
+ * @example
+ * ```ts
+ * const socket = await JsonLineSocket.connect("/run/vm/qmp.sock", { channel: "qmp", timeoutMs: 2000 });
+ * socket.listen({
+ *   message: (value) => console.log(value),
+ *   invalidLine: (line) => console.warn("not JSON:", line),
+ *   sentinel: () => {},
+ *   close: (info) => console.log("closed:", info.detail),
+ * });
+ * socket.send({ execute: "qmp_capabilities", id: 1 });
+ * ```
+ */
 export class JsonLineSocket {
-  private buffer = "";
-  private readonly listeners = new Set<(message: unknown) => void>();
-  private readonly closeListeners = new Set<(error: Error) => void>();
-  private closedError: Error | undefined;
+  readonly socketPath: string;
+  readonly channel: QemuChannel;
+  /** Resolves (never rejects) once the connection has ended. */
+  readonly closed: Promise<JsonLineCloseInfo>;
+
+  private handlers: JsonLineHandlers | undefined;
+  private readonly queue: Delivery[] = [];
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private ended: JsonLineCloseInfo | undefined;
+  private lastError: Error | undefined;
+  private resolveClosed: (info: JsonLineCloseInfo) => void = () => undefined;
 
   private constructor(
     private readonly socket: Socket,
-    readonly path: string,
+    socketPath: string,
+    channel: QemuChannel,
+    private readonly sentinelByte: number | undefined,
+    private readonly maxLineBytes: number,
   ) {
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => this.receive(chunk));
-    socket.on("close", () => this.markClosed());
-    socket.on("error", () => this.markClosed());
+    this.socketPath = socketPath;
+    this.channel = channel;
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    socket.on("error", (error) => {
+      this.lastError = error;
+    });
+    socket.on("close", () => this.finish("remote"));
   }
 
-  /** Connects to `path`, failing after `timeoutMs`. */
-  static connect(path: string, { timeoutMs }: { timeoutMs: number }): Promise<JsonLineSocket> {
+  /**
+   * Connects to the Unix socket at `socketPath` within `timeoutMs`.
+   * Rejects with {@link QemuConnectError} (`reason`: no-socket, refused, timed-out, error).
+   */
+  static connect(socketPath: string, options: JsonLineSocketOptions): Promise<JsonLineSocket> {
+    const { channel, timeoutMs, sentinelByte, maxLineBytes = 64 * 1024 * 1024 } = options;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      return Promise.reject(
+        new TypeError(`Expected the \`timeoutMs\` option to be a positive number, got \`${timeoutMs}\``),
+      );
+    }
+    const label = describeChannel(channel);
+    const started = performance.now();
     return new Promise((resolve, reject) => {
-      const socket = connect(path);
-      const timer = setTimeout(() => {
+      const socket = connect({ path: socketPath });
+      const fail = (reason: QemuConnectError["reason"], message: string, cause?: Error) => {
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        socket.on("error", () => undefined);
         socket.destroy();
-        reject(new QemuTimeoutError(`connecting to ${path}`, timeoutMs));
-      }, timeoutMs);
+        const waitedMs = Math.round(performance.now() - started);
+        reject(new QemuConnectError(message, { channel, socketPath, reason, waitedMs }, { cause }));
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            "timed-out",
+            `cannot connect to the ${label} socket ${socketPath}: no connection within ${timeoutMs} ms`,
+          ),
+        timeoutMs,
+      );
+      socket.once("error", (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") {
+          fail(
+            "no-socket",
+            `cannot connect to the ${label} socket ${socketPath}: it does not exist; is the VM running?`,
+            error,
+          );
+        } else if (error.code === "ECONNREFUSED") {
+          fail(
+            "refused",
+            `cannot connect to the ${label} socket ${socketPath}: nothing listens on it; has QEMU exited?`,
+            error,
+          );
+        } else {
+          fail("error", `cannot connect to the ${label} socket ${socketPath}: ${error.message}`, error);
+        }
+      });
       socket.once("connect", () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
-        resolve(new JsonLineSocket(socket, path));
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(new QemuProtocolError(`cannot connect to ${path}: ${error.message}`, { cause: error }));
+        resolve(new JsonLineSocket(socket, socketPath, channel, sentinelByte, maxLineBytes));
       });
     });
   }
 
-  /** Calls `listener` with every message (parsed JSON); returns an unsubscribe function. */
-  onMessage(listener: (message: unknown) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** True once the connection has ended. */
+  get isClosed(): boolean {
+    return this.ended !== undefined;
   }
 
-  /** Calls `listener` once when the socket closes. */
-  onClose(listener: (error: Error) => void): void {
-    if (this.closedError) listener(this.closedError);
-    else this.closeListeners.add(listener);
+  /** How the connection ended; undefined while it is open. */
+  get closeInfo(): JsonLineCloseInfo | undefined {
+    return this.ended;
   }
 
-  get closed(): boolean {
-    return this.closedError !== undefined;
+  /**
+   * Sets who receives messages (queued ones first, synchronously). `undefined` detaches: later
+   * deliveries queue until the next `listen`.
+   */
+  listen(handlers: JsonLineHandlers | undefined): void {
+    this.handlers = handlers;
+    while (this.handlers && this.queue.length > 0) {
+      const next = this.queue.shift();
+      if (next) this.dispatch(this.handlers, next);
+    }
   }
 
-  /** Sends one message (or raw bytes, for the guest agent's resync byte). */
-  send(message: unknown | Uint8Array): void {
-    if (this.closedError) throw this.closedError;
-    this.socket.write(message instanceof Uint8Array ? message : `${JSON.stringify(message)}\n`);
+  /**
+   * Writes `message` as one JSON line, after the raw `prefix` bytes if given.
+   * Throws {@link QmpDisconnectedError} once the connection has ended.
+   */
+  send(message: unknown, { prefix }: { prefix?: Uint8Array } = {}): void {
+    if (this.ended) {
+      throw new QmpDisconnectedError({
+        channel: this.channel,
+        socketPath: this.socketPath,
+        pending: [],
+        detail: this.ended.detail,
+      });
+    }
+    const line = Buffer.from(`${JSON.stringify(message)}\n`, "utf8");
+    this.socket.write(prefix ? Buffer.concat([prefix, line]) : line);
   }
 
+  /** Ends the connection now; the close handler runs before this returns. Idempotent. */
   close(): void {
+    if (this.ended) return;
     this.socket.destroy();
-    this.markClosed();
+    this.finish("local");
   }
 
-  private receive(chunk: string): void {
-    this.buffer += chunk;
-    let newline = this.buffer.indexOf("\n");
-    while (newline >= 0) {
-      // The guest agent prefixes a sync reply with 0xFF; it is framing, not JSON.
-      const line = this.buffer
-        .slice(0, newline)
-        .replace(/^[\xff\ufffd\s]+/, "")
-        .trim();
-      this.buffer = this.buffer.slice(newline + 1);
-      if (line) this.dispatch(line);
-      newline = this.buffer.indexOf("\n");
+  private receive(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length && !this.ended) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const sentinel = this.sentinelByte === undefined ? -1 : chunk.indexOf(this.sentinelByte, start);
+      if (sentinel !== -1 && (newline === -1 || sentinel < newline)) {
+        // Whatever preceded the sentinel on this line is a stale fragment: drop it.
+        this.partial = [];
+        this.partialBytes = 0;
+        start = sentinel + 1;
+        this.deliver({ type: "sentinel" });
+        continue;
+      }
+      if (newline === -1) {
+        this.partial.push(chunk.subarray(start));
+        this.partialBytes += chunk.length - start;
+        if (this.partialBytes > this.maxLineBytes)
+          this.abort(`a line longer than ${this.maxLineBytes} bytes`);
+        return;
+      }
+      const piece = chunk.subarray(start, newline);
+      const bytes = this.partial.length > 0 ? Buffer.concat([...this.partial, piece]) : piece;
+      this.partial = [];
+      this.partialBytes = 0;
+      start = newline + 1;
+      this.parseLine(bytes.toString("utf8"));
     }
   }
 
-  private dispatch(line: string): void {
-    let message: unknown;
+  private parseLine(raw: string): void {
+    const line = raw.trim(); // QEMU ends lines with \r\n
+    if (line === "") return;
     try {
-      message = JSON.parse(line);
-    } catch {
-      message = { malformed: line };
+      this.deliver({ type: "message", value: JSON.parse(line) });
+    } catch (error) {
+      this.deliver({ type: "invalidLine", line, error: error as Error });
     }
-    for (const listener of this.listeners) listener(message);
   }
 
-  private markClosed(): void {
-    if (this.closedError) return;
-    this.closedError = new QemuDisconnectedError(this.path, []);
-    for (const listener of this.closeListeners) listener(this.closedError);
-    this.closeListeners.clear();
+  private abort(reason: string): void {
+    this.lastError = new Error(`the ${describeChannel(this.channel)} peer sent ${reason}`);
+    this.socket.destroy();
+    this.finish("remote");
+  }
+
+  private finish(initiator: "local" | "remote"): void {
+    if (this.ended) return;
+    const partialBytes = this.partialBytes;
+    this.partial = [];
+    this.partialBytes = 0;
+    const error = this.lastError;
+    const cut = partialBytes > 0 ? ` mid-message (${partialBytes} bytes of an unfinished line)` : "";
+    const detail =
+      initiator === "local"
+        ? "closed by this client"
+        : error
+          ? `the connection failed${cut}: ${error.message}`
+          : `the peer closed the connection${cut}`;
+    this.ended = { initiator, error, partialBytes, detail };
+    this.deliver({ type: "close", info: this.ended });
+    this.resolveClosed(this.ended);
+  }
+
+  private deliver(delivery: Delivery): void {
+    if (this.handlers && this.queue.length === 0) this.dispatch(this.handlers, delivery);
+    else this.queue.push(delivery);
+  }
+
+  private dispatch(handlers: JsonLineHandlers, delivery: Delivery): void {
+    switch (delivery.type) {
+      case "message":
+        handlers.message(delivery.value);
+        break;
+      case "invalidLine":
+        handlers.invalidLine(delivery.line, delivery.error);
+        break;
+      case "sentinel":
+        handlers.sentinel();
+        break;
+      case "close":
+        handlers.close(delivery.info);
+        break;
+    }
   }
 }

@@ -4,8 +4,11 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are control characters
 const CONTROL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
-/** Up to `lines` last lines of `file` (reads at most the last 64 KiB); [] when it does not exist. */
-export function consoleTail(file: string, lines = 20): string[] {
+/**
+ * Up to `lines` last lines of `file` written after byte `from` (reads at most the last 64 KiB);
+ * [] when it does not exist. `from` skips earlier boots: the log is appended across runs.
+ */
+export function consoleTail(file: string, lines = 20, from = 0): string[] {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -14,7 +17,7 @@ export function consoleTail(file: string, lines = 20): string[] {
   }
   try {
     const size = fstatSync(fd).size;
-    const length = Math.min(size, 64 * 1024);
+    const length = Math.min(Math.max(0, size - from), 64 * 1024);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
     return buffer

@@ -26,7 +26,7 @@ import { isSameProcessAlive } from "./process-identity.ts";
 import { findProject, type Project, vmPaths } from "./project.ts";
 import { ensureSshIdentity } from "./ssh-identity.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
-import { knownVmNames, readState, writeState } from "./state-store.ts";
+import { findQemuByArgument, knownVmNames, readState, writeState } from "./state-store.ts";
 import { startAll } from "./vm-pool.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
 import { withVmLock } from "./vm-lock.ts";
@@ -44,6 +44,17 @@ export interface StopReport {
   method: StopResult["method"] | null;
   durationMs: number;
   error: string | null;
+}
+
+/** Whether the guest agent on `socket` answers within 1.5 s (the guest has booted). */
+async function guestAnswers(socket: string): Promise<boolean> {
+  try {
+    const agent = await GuestAgentClient.connect(socket, { timeoutMs: 1500 });
+    agent.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads and validates `<result>/nohead-manifest.json`. */
@@ -199,12 +210,20 @@ export class Fleet {
       return await withVmLock(name, paths, async () => {
         const read = readState(paths);
         const state: VmState | null = read.kind === "ok" ? read.state : null;
-        const pid = state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : null);
+        const pid =
+          state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : findQemuByArgument(paths.qmp));
         if (!pid) return { machine: name, ok: true, method: "already-stopped", durationMs: 0, error: null };
         const ticks = state?.processStartTicks ?? null;
+        // A guest that never booted has nothing listening for the ACPI button: a short wait will do.
+        // (The state may lag behind when the command that started it was killed: ask the agent.)
+        const booted =
+          state === null ||
+          !["starting", "started"].includes(state.readiness) ||
+          (await guestAnswers(paths.guestAgent));
+        const powerdownMs = Math.min(options.powerdownMs ?? 30_000, booted ? Number.POSITIVE_INFINITY : 3000);
         const result = await stopVm(
           { pid, qmpSocket: paths.qmp, isAlive: () => isSameProcessAlive(pid, ticks) },
-          options.powerdownMs === undefined ? {} : { powerdownMs: options.powerdownMs },
+          { powerdownMs },
         );
         if (state) {
           writeState(paths, {

@@ -2,7 +2,7 @@
  * Identifies a process by pid AND start time, so a pid reused by another program after a VM died
  * is never mistaken for the VM. Linux: reads /proc/<pid>/stat.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Fields of /proc/<pid>/stat we use; null when the process does not exist. */
 export function readProcStat(pid: number): { state: string; startTicks: string } | null {
@@ -43,4 +43,24 @@ export async function waitForProcessExit(
     await Bun.sleep(50);
   }
   return true;
+}
+
+/**
+ * The pid of a live process whose command line holds `argument` (a VM's unique socket path),
+ * or null. Used only to recover from a lost state file.
+ */
+export function findQemuByArgument(argument: string): number | null {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes(argument) && cmdline.includes("qemu-system")) {
+        const stat = readProcStat(Number(entry));
+        if (stat && stat.state !== "Z") return Number(entry);
+      }
+    } catch {
+      // The process ended while we looked: not ours to report.
+    }
+  }
+  return null;
 }

@@ -4,7 +4,7 @@
  * a VM worker runs; it holds no state of its own, so any later command can take over from the
  * state file.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import type { BoundForward, HealthResult, ManifestMachine, Readiness, VmState } from "@nohead/schema";
 import { NoheadError } from "@nohead/schema";
 import {
@@ -70,6 +70,8 @@ export async function startVm(spec: StartSpec, onProgress: (p: StartProgress) =>
   let forwards: BoundForward[] = [];
   let health: HealthResult[] = [];
   ensureVmDirs(paths);
+  // Where this boot's console output starts: the log is appended across runs.
+  const consoleStart = existsSync(paths.consoleLog) ? statSync(paths.consoleLog).size : 0;
 
   const report = (readiness: Readiness, detail: string, warning?: string) => {
     if (warning) warnings.push(warning);
@@ -83,7 +85,7 @@ export async function startVm(spec: StartSpec, onProgress: (p: StartProgress) =>
     forwards,
     health,
     failure,
-    consoleTail: failure === null ? [] : consoleTail(paths.consoleLog, 20),
+    consoleTail: failure === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
     warnings,
     durationMs: performance.now() - started,
   });

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VmState } from "@nohead/schema";
-import { readProcStat } from "./process-identity.ts";
+import { findQemuByArgument } from "./process-identity.ts";
 import { type Project, type VmPaths, vmPaths } from "./project.ts";
 
 export type StateRead =
@@ -52,25 +52,8 @@ export function knownVmNames(project: Project): string[] {
     .sort();
 }
 
+/** Re-exported: the store uses it to recover from a lost state file. */
+export { findQemuByArgument };
+
 /** Paths of `name` in `project` (re-exported for callers that only need the store). */
 export const pathsOf = vmPaths;
-
-/**
- * The pid of a live process whose command line holds `argument` (a VM's unique socket path),
- * or null. Used only to recover from a lost state file.
- */
-export function findQemuByArgument(argument: string): number | null {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(argument) && cmdline.includes("qemu-system")) {
-        const stat = readProcStat(Number(entry));
-        if (stat && stat.state !== "Z") return Number(entry);
-      }
-    } catch {
-      // The process ended while we looked: not ours to report.
-    }
-  }
-  return null;
-}

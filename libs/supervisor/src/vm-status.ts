@@ -7,7 +7,7 @@
 import type { BoundForward, HealthResult, Readiness, VmState } from "@nohead/schema";
 import { isSameProcessAlive } from "./process-identity.ts";
 import type { Project } from "./project.ts";
-import { readState } from "./state-store.ts";
+import { findQemuByArgument, readState } from "./state-store.ts";
 import { vmPaths } from "./project.ts";
 
 export type VmCondition = "running" | "stopped" | "crashed" | "failed" | "not-started";
@@ -44,8 +44,19 @@ const notStarted = (name: string, problem: string | null = null): VmStatus => ({
 
 /** The reconciled status of `name` in `project`. */
 export function vmStatus(project: Project, name: string, now = Date.now()): VmStatus {
-  const read = readState(vmPaths(project, name));
-  if (read.kind === "missing") return notStarted(name);
+  const paths = vmPaths(project, name);
+  const read = readState(paths);
+  if (read.kind === "missing") {
+    // A state file moved aside (corrupt) or lost: the VM may still run; its QMP socket finds it.
+    const pid = findQemuByArgument(paths.qmp);
+    return pid
+      ? {
+          ...notStarted(name, "no state file; QEMU found running by its QMP socket"),
+          condition: "running",
+          pid,
+        }
+      : notStarted(name);
+  }
   if (read.kind === "corrupt") {
     const problem = `state file was corrupt (${read.reason}); moved to ${read.movedTo}`;
     return read.recoveredPid

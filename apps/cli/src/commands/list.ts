@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isSameProcessAlive } from "@nohead/supervisor/process-identity";
-import { findProject } from "@nohead/supervisor/project";
+import { findQemuByArgument, isSameProcessAlive } from "@nohead/supervisor/process-identity";
+import { findProject, vmPaths } from "@nohead/supervisor/project";
 
 /** Names of the project's VMs whose recorded QEMU process (pid + start time) is alive. */
 export function runningVmNames(cwd: string): string[] {
@@ -29,7 +29,8 @@ export function runningVmNames(cwd: string): string[] {
         isSameProcessAlive(state.pid, state.processStartTicks)
       );
     } catch {
-      return false;
+      // No readable state (lost, or moved aside as corrupt): the VM may still run.
+      return findQemuByArgument(vmPaths(findProject(cwd), name).qmp) !== null;
     }
   });
 }
