@@ -57,12 +57,9 @@ export async function startAndReport(
   view?.finish(results);
   if (options.json) process.stdout.write(`${JSON.stringify({ machines: results }, null, 2)}\n`);
   const ok = results.every((r) => r.ok);
-  if (options.attach)
-    return attach(
-      fleet,
-      results.filter((r) => r.ok).map((r) => r.machine),
-      options,
-    );
+  const started = results.filter((r) => r.ok).map((r) => r.machine);
+  // Attaching to nothing would wait forever: with no VM started, report the failure instead.
+  if (options.attach && started.length > 0) return attach(fleet, started, options);
   return ok ? 0 : 1;
 }
 
