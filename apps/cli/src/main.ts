@@ -10,7 +10,8 @@ const VERSION = "0.1.0";
 async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === undefined || (HELP_ALIASES.has(first) && argv.length === 1)) {
-    process.stdout.write(HELP_TEXT);
+    // Bun.write skips the cost of setting up process.stdout (~20 ms) on this fast path.
+    await Bun.write(Bun.stdout, HELP_TEXT);
     return 0;
   }
   if (first === "list" && argv.length === 1) {

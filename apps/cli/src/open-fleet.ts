@@ -1,5 +1,5 @@
 /** The fleet of the current directory's project, with the build result from -r/--result. */
-import { Fleet } from "@nohead/supervisor";
+import { Fleet } from "@nohead/supervisor/fleet";
 import type { GlobalOptions } from "./program.ts";
 
 export function openFleet(globals: GlobalOptions): Fleet {

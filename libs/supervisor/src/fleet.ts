@@ -8,10 +8,14 @@
  * const results = await fleet.start(["web-1"], { onProgress: (p) => console.log(p.machine, p.readiness) });
  * const { stdout } = await fleet.exec("web-1", ["hostname"]);
  * await fleet.stop(["web-1"]);
+ *
+ * Read-only calls (`names`, `status`, `manifest`) load only state and schema modules; what starts,
+ * stops and talks to VMs (QEMU clients, workers, locks) is imported when first used, so `status`
+ * stays fast.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type ExecResult, GuestAgentClient, stopVm, type StopResult } from "@nohead/qemu";
+import type { ExecResult, StopResult } from "@nohead/qemu";
 import {
   MANIFEST_FILE,
   Manifest,
@@ -24,12 +28,9 @@ import { z } from "zod";
 import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
 import { findProject, type Project, vmPaths } from "./project.ts";
-import { ensureSshIdentity } from "./ssh-identity.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
 import { findQemuByArgument, knownVmNames, readState, writeState } from "./state-store.ts";
-import { startAll } from "./vm-pool.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
-import { withVmLock } from "./vm-lock.ts";
 
 export interface StartOptions {
   display?: "none" | "window";
@@ -49,6 +50,7 @@ export interface StopReport {
 /** Whether the guest agent on `socket` answers within 1.5 s (the guest has booted). */
 async function guestAnswers(socket: string): Promise<boolean> {
   try {
+    const { GuestAgentClient } = await import("@nohead/qemu");
     const agent = await GuestAgentClient.connect(socket, { timeoutMs: 1500 });
     agent.close();
     return true;
@@ -167,6 +169,10 @@ export class Fleet {
     const toStart = this.withDependencies(wanted).filter(
       (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
     );
+    const [{ ensureSshIdentity }, { startAll }] = await Promise.all([
+      import("./ssh-identity.ts"),
+      import("./vm-pool.ts"),
+    ]);
     const ssh = ensureSshIdentity(this.project);
     const network = privateNetworkOf(this.project);
     const specs: StartSpec[] = toStart.map((name) => {
@@ -207,6 +213,10 @@ export class Fleet {
     const paths = vmPaths(this.project, name);
     const started = performance.now();
     try {
+      const [{ withVmLock }, { stopVm }] = await Promise.all([
+        import("./vm-lock.ts"),
+        import("@nohead/qemu"),
+      ]);
       return await withVmLock(name, paths, async () => {
         const read = readState(paths);
         const state: VmState | null = read.kind === "ok" ? read.state : null;
@@ -268,6 +278,7 @@ export class Fleet {
     const [path, ...args] = argv;
     if (!path)
       throw new NoheadError("usage", "no command given", { hint: "nohead exec <vm> -- <command> [args…]" });
+    const { GuestAgentClient } = await import("@nohead/qemu");
     const agent = await GuestAgentClient.connect(vmPaths(this.project, name).guestAgent, { timeoutMs: 5000 });
     try {
       return await agent.exec(path, args, { timeoutMs });

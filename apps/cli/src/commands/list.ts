@@ -37,6 +37,7 @@ export function runningVmNames(cwd: string): string[] {
 
 export async function run(): Promise<number> {
   const names = runningVmNames(process.cwd());
-  if (names.length > 0) process.stdout.write(`${names.join("\n")}\n`);
+  // Bun.write skips the cost of setting up process.stdout (~20 ms): list is a fast path.
+  if (names.length > 0) await Bun.write(Bun.stdout, `${names.join("\n")}\n`);
   return 0;
 }
