@@ -14,6 +14,18 @@ async function main(argv: string[]): Promise<number> {
     await Bun.write(Bun.stdout, HELP_TEXT);
     return 0;
   }
+  if (first === "status" && argv.slice(1).every((a) => a === "--json")) {
+    // The common `status` (every machine, local project) skips the parser and the schemas.
+    const [{ fastStatuses }, { printStatuses }] = await Promise.all([
+      import("./commands/status-fast.ts"),
+      import("./status-view.ts"),
+    ]);
+    const statuses = fastStatuses(process.cwd());
+    if (statuses) {
+      await printStatuses(statuses, { json: argv.includes("--json") });
+      return 0;
+    }
+  }
   if (first === "list" && argv.length === 1) {
     // The old tool's `list` is used in prompts and loops: skip the argument parser entirely.
     return (await import("./commands/list.ts")).run();

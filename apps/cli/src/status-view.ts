@@ -1,0 +1,57 @@
+/**
+ * How `status` shows machines: a table (with a HOST column when some run on agents) and the
+ * problems under it, or JSON. Written with Bun.write: `status` is on the fast path.
+ */
+import type { VmStatus } from "@nohead/supervisor/status-from-state";
+import pc from "picocolors";
+import { renderTable } from "./table.ts";
+
+export type HostedStatus = VmStatus & { host: string };
+
+const CONDITION_COLOURS: Record<VmStatus["condition"], (s: string) => string> = {
+  running: pc.green,
+  stopped: pc.dim,
+  "not-started": pc.dim,
+  crashed: pc.red,
+  failed: pc.red,
+};
+
+/** Prints `statuses` (sorted by name) as a table, or as `{ machines }` JSON. */
+export async function printStatuses(statuses: HostedStatus[], { json }: { json: boolean }): Promise<void> {
+  statuses.sort((a, b) => a.name.localeCompare(b.name));
+  if (json) {
+    await Bun.write(Bun.stdout, `${JSON.stringify({ machines: statuses }, null, 2)}\n`);
+    return;
+  }
+  if (statuses.length === 0) {
+    await Bun.write(Bun.stdout, "no machines: run `nohead build`, then `nohead runall`\n");
+    return;
+  }
+  const showHost = statuses.some((s) => s.host !== "local");
+  const table = renderTable(
+    ["NAME", ...(showHost ? ["HOST"] : []), "STATE", "READINESS", "PID", "UPTIME", "PORTS", "INIT"],
+    statuses.map((s) => [
+      pc.bold(s.name),
+      ...(showHost ? [s.host] : []),
+      CONDITION_COLOURS[s.condition](s.condition),
+      s.condition === "running" ? (s.readiness ?? "-") : "-",
+      s.pid ? String(s.pid) : "-",
+      s.uptimeSeconds === null ? "-" : formatDuration(s.uptimeSeconds),
+      s.condition === "running"
+        ? s.forwards.map((f) => `${f.name} ${f.hostPort}→${f.guestPort}`).join(", ") || "-"
+        : "-",
+      s.initScript ?? "-",
+    ]),
+  );
+  const problems = statuses
+    .filter((s) => s.problem && s.condition !== "stopped")
+    .map((s) => `${pc.yellow("!")} ${s.name}: ${s.problem}\n`)
+    .join("");
+  await Bun.write(Bun.stdout, table + problems);
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
+}

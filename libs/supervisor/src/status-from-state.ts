@@ -1,0 +1,53 @@
+/**
+ * A VM's status from its state file's content, reconciled with /proc: the same pid AND start time
+ * alive means running; gone without a recorded stop means crashed. No schema library is imported
+ * here, so `status` can use it on its fast path.
+ */
+import type { BoundForward, HealthResult, Readiness, VmState } from "@nohead/schema";
+import { isSameProcessAlive } from "./process-identity.ts";
+
+export type VmCondition = "running" | "stopped" | "crashed" | "failed" | "not-started";
+
+export interface VmStatus {
+  name: string;
+  condition: VmCondition;
+  /** The last readiness level reached. */
+  readiness: Readiness | null;
+  pid: number | null;
+  uptimeSeconds: number | null;
+  forwards: BoundForward[];
+  health: HealthResult[];
+  initScript: string | null;
+  /** Why it failed, or what went wrong reading its state. */
+  problem: string | null;
+  stoppedBy: string | null;
+  username: string | null;
+}
+
+/** The status of the VM whose (validated or peeked) state is `state`. */
+export function statusFromState(state: VmState, now: number): VmStatus {
+  const alive = state.pid !== null && isSameProcessAlive(state.pid, state.processStartTicks);
+  const condition: VmCondition = alive
+    ? "running"
+    : state.readiness === "stopped"
+      ? "stopped"
+      : state.readiness === "failed"
+        ? "failed"
+        : "crashed";
+  return {
+    name: state.name,
+    condition,
+    readiness: state.readiness,
+    pid: alive ? state.pid : null,
+    uptimeSeconds: alive ? Math.max(0, Math.round((now - Date.parse(state.startedAt)) / 1000)) : null,
+    forwards: state.forwards,
+    health: state.health,
+    initScript: state.initScript,
+    problem:
+      condition === "crashed"
+        ? `QEMU (pid ${state.pid}) is gone without a stop; last readiness ${state.readiness}`
+        : state.failure,
+    stoppedBy: state.stop?.method ?? null,
+    username: state.username,
+  };
+}
