@@ -4,12 +4,12 @@
  * nix/lib's `manifestOf` — exactly the Nix code a real build uses — and written where a build
  * would put it. Stands in for `nohead build` where nixpkgs is not available.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Manifest, type PlannedMachine } from "@nohead/schema";
 import { writeFixtureRunner } from "../fixture/write-fixture-runner.ts";
 import { REPO_ROOT } from "./run-cli.ts";
+import { testTempDir } from "./temp-dir.ts";
 
 export interface FixtureFleet {
   /** The project directory (holds configs.nix and, once started, .nohead/). */
@@ -44,7 +44,7 @@ export async function makeFixtureFleet(
   configs: string,
   { projectDir }: { projectDir?: string } = {},
 ): Promise<FixtureFleet> {
-  const dir = projectDir ?? mkdtempSync(join(tmpdir(), "nohead-fleet-"));
+  const dir = projectDir ?? testTempDir("nohead-fleet-");
   const resultDir = join(dir, "result");
   mkdirSync(join(resultDir, "runners"), { recursive: true });
   writeFileSync(join(dir, "configs.nix"), configs);
