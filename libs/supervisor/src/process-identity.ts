@@ -31,20 +31,6 @@ export function isSameProcessAlive(pid: number, startTicks: string | null): bool
   return startTicks === null || stat.startTicks === startTicks;
 }
 
-/** Waits until the process is gone, polling; resolves true when gone, false at the deadline. */
-export async function waitForProcessExit(
-  pid: number,
-  startTicks: string | null,
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (isSameProcessAlive(pid, startTicks)) {
-    if (performance.now() >= deadline) return false;
-    await Bun.sleep(50);
-  }
-  return true;
-}
-
 /**
  * The pid of a live process whose command line holds `argument` (a VM's unique socket path),
  * or null. Used only to recover from a lost state file.

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { join } from "node:path";
 import { VmState } from "@nohead/schema";
 import { findQemuByArgument } from "./process-identity.ts";
-import { type Project, type VmPaths, vmPaths } from "./project.ts";
+import type { Project, VmPaths } from "./project.ts";
 
 export type StateRead =
   | { kind: "ok"; state: VmState }
@@ -54,6 +54,3 @@ export function knownVmNames(project: Project): string[] {
 
 /** Re-exported: the store uses it to recover from a lost state file. */
 export { findQemuByArgument };
-
-/** Paths of `name` in `project` (re-exported for callers that only need the store). */
-export const pathsOf = vmPaths;
