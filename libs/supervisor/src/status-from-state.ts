@@ -51,3 +51,20 @@ export function statusFromState(state: VmState, now: number): VmStatus {
     username: state.username,
   };
 }
+
+/** The status of a machine with no state: never started here (or, with `problem`, unknown). */
+export function notStartedStatus(name: string, problem: string | null = null): VmStatus {
+  return {
+    name,
+    condition: "not-started",
+    readiness: null,
+    pid: null,
+    uptimeSeconds: null,
+    forwards: [],
+    health: [],
+    initScript: null,
+    problem,
+    stoppedBy: null,
+    username: null,
+  };
+}

@@ -6,23 +6,9 @@
  */
 export type { VmCondition, VmStatus } from "./status-from-state.ts";
 import type { Project } from "./project.ts";
-import { statusFromState, type VmStatus } from "./status-from-state.ts";
+import { notStartedStatus as notStarted, statusFromState, type VmStatus } from "./status-from-state.ts";
 import { findQemuByArgument, readState } from "./state-store.ts";
 import { vmPaths } from "./project.ts";
-
-const notStarted = (name: string, problem: string | null = null): VmStatus => ({
-  name,
-  condition: "not-started",
-  readiness: null,
-  pid: null,
-  uptimeSeconds: null,
-  forwards: [],
-  health: [],
-  initScript: null,
-  problem,
-  stoppedBy: null,
-  username: null,
-});
 
 /** The reconciled status of `name` in `project`. */
 export function vmStatus(project: Project, name: string, now = Date.now()): VmStatus {

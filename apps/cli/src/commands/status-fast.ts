@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { findProject, vmPaths } from "@nohead/supervisor/project";
-import { statusFromState } from "@nohead/supervisor/status-from-state";
+import { notStartedStatus, statusFromState } from "@nohead/supervisor/status-from-state";
 import type { HostedStatus } from "../status-view.ts";
 
 /** The statuses, or undefined when the full command must decide. */
@@ -40,7 +40,7 @@ export function fastStatuses(cwd: string, result = "result"): HostedStatus[] | u
   for (const name of names) {
     const file = vmPaths(project, name).state;
     if (!existsSync(file)) {
-      statuses.push({ ...notStarted(name), host: "local" });
+      statuses.push({ ...notStartedStatus(name), host: "local" });
       continue;
     }
     let state: unknown;
@@ -73,20 +73,4 @@ function looksLikeState(value: unknown): boolean {
     (s.stop === null || typeof s.stop === "object") &&
     typeof s.username === "string"
   );
-}
-
-function notStarted(name: string): Omit<HostedStatus, "host"> {
-  return {
-    name,
-    condition: "not-started",
-    readiness: null,
-    pid: null,
-    uptimeSeconds: null,
-    forwards: [],
-    health: [],
-    initScript: null,
-    problem: null,
-    stoppedBy: null,
-    username: null,
-  };
 }

@@ -1,5 +1,5 @@
 /** `nohead status [vm…] [--json]`: state, pid, uptime, ports, readiness and init script of each VM. */
-import type { VmStatus } from "@nohead/supervisor";
+import { notStartedStatus } from "@nohead/supervisor/status-from-state";
 import { openFleet } from "../open-fleet.ts";
 import { remoteGroups } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
@@ -22,7 +22,7 @@ export async function run([given, options]: unknown[], globals: GlobalOptions): 
     } catch (error) {
       for (const name of machines) {
         statuses.push({
-          ...unreachable(name),
+          ...notStartedStatus(name),
           host: host.name,
           problem: `host ${host.name} did not answer: ${(error as Error).message}`,
         });
@@ -31,20 +31,4 @@ export async function run([given, options]: unknown[], globals: GlobalOptions): 
   }
   await printStatuses(statuses, { json });
   return 0;
-}
-
-function unreachable(name: string): VmStatus {
-  return {
-    name,
-    condition: "not-started",
-    readiness: null,
-    pid: null,
-    uptimeSeconds: null,
-    forwards: [],
-    health: [],
-    initScript: null,
-    problem: null,
-    stoppedBy: null,
-    username: null,
-  };
 }
