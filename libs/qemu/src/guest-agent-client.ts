@@ -19,6 +19,7 @@ import {
   QmpDisconnectedError,
 } from "./qemu-errors.ts";
 import { QmpMessage } from "./qmp-message.ts";
+import { checkTimeout } from "./check-timeout.ts";
 
 /** The agent's answer to a finished program. */
 export interface ExecResult {
@@ -104,15 +105,6 @@ const SENTINEL = 0xff;
 const READ_CHUNK = 1024 * 1024;
 /** Least time a bookkeeping request (a last status poll, closing a file) gets past a deadline. */
 const AGENT_GRACE_MS = 1000;
-
-function checkTimeout(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(
-      `Expected the \`${name}\` option to be a positive number of milliseconds, got \`${value}\``,
-    );
-  }
-  return value;
-}
 
 /**
  * A connected guest-agent client.

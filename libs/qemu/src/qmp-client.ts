@@ -18,6 +18,7 @@ import {
 } from "./qemu-errors.ts";
 import { QmpMessage, type QmpVersion } from "./qmp-message.ts";
 import { type BoundHostForward, parseUsernetForwards } from "./usernet-forwards.ts";
+import { checkTimeout } from "./check-timeout.ts";
 
 /** An asynchronous QMP event. */
 export interface QmpEvent {
@@ -53,15 +54,6 @@ interface PendingCommand {
 interface EventWaiter {
   event: string;
   reject: (error: Error) => void;
-}
-
-function checkTimeout(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(
-      `Expected the \`${name}\` option to be a positive number of milliseconds, got \`${value}\``,
-    );
-  }
-  return value;
 }
 
 /**

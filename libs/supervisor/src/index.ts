@@ -7,6 +7,7 @@ export * from "./fleet.ts";
 export * from "./private-network.ts";
 export * from "./process-identity.ts";
 export * from "./project.ts";
+export * from "./releasing-progress.ts";
 export * from "./ssh-identity.ts";
 export * from "./start-vm.ts";
 export * from "./state-store.ts";
