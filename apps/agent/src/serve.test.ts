@@ -2,22 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NoheadError } from "@nohead/schema";
 import { parseServeArgs, serveAgent } from "./serve.ts";
 import { generateToken } from "./token-file.ts";
+import { noheadErrorOf } from "@nohead/schema/testing";
 
 const scratch = mkdtempSync(join(tmpdir(), "nohead-serve-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function errorOf(fn: () => unknown): NoheadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof NoheadError) return error;
-    throw error;
-  }
-  throw new Error("expected a NoheadError");
-}
 
 describe("serving the agent", () => {
   test("over TLS with the given certificate, even on a non-loopback address", async () => {
@@ -51,7 +41,7 @@ describe("serving the agent", () => {
   });
 
   test("a certificate without its key (or the reverse) is a usage error", () => {
-    const error = errorOf(() =>
+    const error = noheadErrorOf(() =>
       serveAgent({ listen: "127.0.0.1:0", token: generateToken(), tlsCert: "/x.pem" }),
     );
     expect(error.kind).toBe("usage");
@@ -60,7 +50,7 @@ describe("serving the agent", () => {
 
   test("a network address without TLS is refused before anything opens", () => {
     const stateDir = join(scratch, "never");
-    const error = errorOf(() => serveAgent({ listen: "0.0.0.0:0", token: generateToken(), stateDir }));
+    const error = noheadErrorOf(() => serveAgent({ listen: "0.0.0.0:0", token: generateToken(), stateDir }));
     expect(error.kind).toBe("usage");
     expect(() => readFileSync(join(stateDir, "manifest.json"))).toThrow();
   });

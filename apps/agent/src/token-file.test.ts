@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NoheadError } from "@nohead/schema";
 import {
   createTokenFile,
   defaultTokenFile,
@@ -11,18 +10,9 @@ import {
   resolveToken,
   validTokenProblem,
 } from "./token-file.ts";
+import { noheadErrorOf } from "@nohead/schema/testing";
 
 const dir = () => mkdtempSync(join(tmpdir(), "nohead-token-"));
-
-function errorOf(fn: () => unknown): NoheadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof NoheadError) return error;
-    throw error;
-  }
-  throw new Error("expected a NoheadError");
-}
 
 describe("token files", () => {
   test("created with mode 0600, 43 base64url characters, readable back", () => {
@@ -37,7 +27,7 @@ describe("token files", () => {
   test("an existing file is never overwritten without force; with force it gets a new token and mode", () => {
     const file = join(dir(), "token");
     const first = createTokenFile(file);
-    const refused = errorOf(() => createTokenFile(file));
+    const refused = noheadErrorOf(() => createTokenFile(file));
     expect(refused.kind).toBe("conflict");
     expect(refused.message).toBe(`${file} already exists; not overwriting it`);
     expect(readTokenFile(file)).toBe(first);
@@ -51,7 +41,7 @@ describe("token files", () => {
     const file = join(dir(), "token");
     writeFileSync(file, generateToken(), { mode: 0o644 });
     chmodSync(file, 0o644);
-    const error = errorOf(() => readTokenFile(file));
+    const error = noheadErrorOf(() => readTokenFile(file));
     expect(error.kind).toBe("config");
     expect(error.message).toBe(`the token file ${file} can be read by others (mode 644)`);
     expect(error.hint).toBe(`run \`chmod 600 ${file}\``);
@@ -59,10 +49,10 @@ describe("token files", () => {
 
   test("missing and weak tokens are refused", () => {
     const d = dir();
-    expect(errorOf(() => readTokenFile(join(d, "none"))).kind).toBe("not-found");
+    expect(noheadErrorOf(() => readTokenFile(join(d, "none"))).kind).toBe("not-found");
     const weak = join(d, "weak");
     writeFileSync(weak, "short\n", { mode: 0o600 });
-    expect(errorOf(() => readTokenFile(weak)).message).toBe(
+    expect(noheadErrorOf(() => readTokenFile(weak)).message).toBe(
       `the token in ${weak} is too short (5 characters; at least 32)`,
     );
     expect(validTokenProblem(`${"a".repeat(40)} b`)).toBe(

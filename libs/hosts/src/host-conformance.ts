@@ -10,6 +10,7 @@ import type { ExecResult } from "@nohead/qemu";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
 import type { StartProgress, StartResult, VmStatus } from "@nohead/supervisor";
 import type { Host } from "./host.ts";
+import { rejectionOf } from "@nohead/schema/testing";
 
 export interface ConformanceSetup {
   host: Host;
@@ -42,15 +43,6 @@ async function firstMatching(
     if (next.done) throw new Error(`the log stream ended before a line ${what}`);
     if (predicate(next.value)) return next.value;
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 /**
@@ -205,7 +197,7 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
         host.exec("no-such-vm", ["true"]),
         host.stop(["no-such-vm"]),
       ]) {
-        const error = await rejection(call);
+        const error = await rejectionOf(call);
         expect(error).toBeInstanceOf(NoheadError);
         expect((error as NoheadError).kind).toBe("not-found");
         expect((error as NoheadError).message).toContain("no-such-vm");

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NoheadError } from "@nohead/schema";
 import { hostsFileLocations, loadHosts } from "./hosts-file.ts";
+import { noheadErrorOf } from "@nohead/schema/testing";
 
 function layout() {
   const root = mkdtempSync(join(tmpdir(), "nohead-hosts-"));
@@ -17,16 +17,6 @@ function layout() {
     userFile: join(home, ".config", "nohead", "hosts.json"),
     projectFile: join(stateDir, "hosts.json"),
   };
-}
-
-function errorOf(fn: () => unknown): NoheadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof NoheadError) return error;
-    throw error;
-  }
-  throw new Error("expected a NoheadError");
 }
 
 describe("the hosts file", () => {
@@ -107,7 +97,7 @@ describe("the hosts file", () => {
         },
       }),
     );
-    const error = errorOf(() => loadHosts(stateDir, { HOME: home }));
+    const error = noheadErrorOf(() => loadHosts(stateDir, { HOME: home }));
     expect(error.kind).toBe("config");
     expect(error.message).toStartWith(`${projectFile} does not match the hosts file format:`);
     for (const part of ['"local" is this computer', "hosts.lab.url", "port", "needs sshTarget"]) {
@@ -119,7 +109,7 @@ describe("the hosts file", () => {
   test("a file that is not JSON is a config error naming it", () => {
     const { home, stateDir, projectFile } = layout();
     writeFileSync(projectFile, "{ hosts: ");
-    const error = errorOf(() => loadHosts(stateDir, { HOME: home }));
+    const error = noheadErrorOf(() => loadHosts(stateDir, { HOME: home }));
     expect(error.message).toBe(`${projectFile} is not valid JSON`);
   });
 });

@@ -1,19 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { type ManifestMachine, NoheadError } from "@nohead/schema";
+import type { ManifestMachine } from "@nohead/schema";
 import { placeMachines } from "./place-machines.ts";
+import { noheadErrorOf } from "@nohead/schema/testing";
 
 const m = (name: string, host: string | null, dependsOn: string[] = []) =>
   ({ name, host, dependsOn }) as unknown as ManifestMachine;
-
-function errorOf(fn: () => unknown): NoheadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof NoheadError) return error;
-    throw error;
-  }
-  throw new Error("expected a NoheadError");
-}
 
 describe("placing machines on hosts", () => {
   const known = new Set(["lab", "ci"]);
@@ -35,14 +26,14 @@ describe("placing machines on hosts", () => {
   });
 
   test("an undeclared host is a config error listing the declared ones", () => {
-    const error = errorOf(() => placeMachines([m("web", "nowhere")], { known }));
+    const error = noheadErrorOf(() => placeMachines([m("web", "nowhere")], { known }));
     expect(error.kind).toBe("config");
     expect(error.message).toBe('web is placed on host "nowhere", which the hosts file does not declare');
     expect(error.hint).toBe("declared hosts: ci, lab (docs/hosts.md)");
   });
 
   test("a dependency on another host is refused", () => {
-    const error = errorOf(() => placeMachines([m("db", null), m("web", "lab", ["db"])], { known }));
+    const error = noheadErrorOf(() => placeMachines([m("db", null), m("web", "lab", ["db"])], { known }));
     expect(error.message).toBe(
       "web (on lab) depends on db (on local): a machine and its dependencies must run on one host",
     );

@@ -12,20 +12,12 @@ import {
 import { FakeGuestAgent, type FakeGuestAgentOptions } from "./testing/fake-guest-agent.ts";
 import { startHostGuestAgent } from "./testing/host-guest-agent.ts";
 import { startPausedQemu } from "./testing/paused-qemu.ts";
+import { rejectionOf } from "@nohead/schema/testing";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection, got a value");
-}
 
 async function fakeAgent(options?: FakeGuestAgentOptions): Promise<FakeGuestAgent> {
   const fake = await FakeGuestAgent.start(options);
@@ -78,7 +70,7 @@ describe("GuestAgentClient sync", () => {
 
   test("no answer at all (QEMU's chardev with no agent behind it) fails connect with a timeout", async () => {
     const fake = await fakeAgent({ silent: true });
-    const error = await rejection(GuestAgentClient.connect(fake.path, { timeoutMs: 150 }));
+    const error = await rejectionOf(GuestAgentClient.connect(fake.path, { timeoutMs: 150 }));
     expect(error).toBeInstanceOf(GuestAgentTimeoutError);
     const { waitedMs } = error as GuestAgentTimeoutError;
     expect(waitedMs).toBeGreaterThan(0);
@@ -97,7 +89,7 @@ describe("GuestAgentClient sync", () => {
     const { fake, agent } = await connected({
       commands: { "guest-ping": () => (++pingCalls === 1 ? { silent: true } : { return: {} }) },
     });
-    const error = await rejection(agent.ping({ timeoutMs: 100 }));
+    const error = await rejectionOf(agent.ping({ timeoutMs: 100 }));
     expect(error).toBeInstanceOf(GuestAgentTimeoutError);
     expect(error).toMatchObject({ command: "guest-ping", waitedMs: 100 });
     fake.send({ return: {} }); // the late reply to the ping
@@ -140,7 +132,7 @@ describe("GuestAgentClient commands", () => {
 
   test("an error reply rejects with the agent's class and description", async () => {
     const { fake, agent } = await connected();
-    const error = await rejection(agent.execute("guest-bogus", { a: 1 }));
+    const error = await rejectionOf(agent.execute("guest-bogus", { a: 1 }));
     expect(error).toBeInstanceOf(QmpCommandError);
     expect(error).toMatchObject({
       channel: "guest-agent",
@@ -159,7 +151,7 @@ describe("GuestAgentClient commands", () => {
     const { fake, agent } = await connected({
       commands: { "guest-ping": () => (++pings === 1 ? { raw: "{not json\n" } : { return: {} }) },
     });
-    const error = await rejection(agent.ping());
+    const error = await rejectionOf(agent.ping());
     expect(error).toBeInstanceOf(QemuProtocolError);
     expect((error as Error).message).toBe(
       `guest agent at ${fake.path} answered "guest-ping" with a line that is not JSON: {not json`,
@@ -183,7 +175,7 @@ describe("GuestAgentClient commands", () => {
         },
       },
     });
-    const error = await rejection(agent.info());
+    const error = await rejectionOf(agent.info());
     expect(error).toBeInstanceOf(QmpDisconnectedError);
     const detail = "the peer closed the connection mid-message (27 bytes of an unfinished line)";
     expect(error).toMatchObject({
@@ -193,7 +185,7 @@ describe("GuestAgentClient commands", () => {
       message: `guest agent connection ${fake.path} closed while waiting for guest-info: ${detail}`,
     });
     expect(await agent.closed).toEqual({ initiator: "remote", error: undefined, partialBytes: 27, detail });
-    const after = await rejection(agent.ping());
+    const after = await rejectionOf(agent.ping());
     expect(after).toBeInstanceOf(QmpDisconnectedError);
     expect((after as QmpDisconnectedError).pending).toEqual(["guest-ping"]);
   });
@@ -251,7 +243,7 @@ describe("GuestAgentClient.exec", () => {
 
   test("a program that cannot start rejects with GuestExecError start-failed and the agent's error", async () => {
     const { fake, agent } = await connected();
-    const error = await rejection(agent.exec("/nonexistent", ["a"]));
+    const error = await rejectionOf(agent.exec("/nonexistent", ["a"]));
     expect(error).toBeInstanceOf(GuestExecError);
     const desc =
       "Guest agent command failed, error was 'Failed to execute child process \u201c/nonexistent\u201d (No such file or directory)'";
@@ -270,7 +262,7 @@ describe("GuestAgentClient.exec", () => {
 
   test("a program that does not exit in time rejects with GuestExecError timed-out and its pid", async () => {
     const { agent } = await connected({ programs: { "/bin/sleep": { polls: 1_000_000 } } });
-    const error = await rejection(agent.exec("/bin/sleep", ["infinity"], { timeoutMs: 150 }));
+    const error = await rejectionOf(agent.exec("/bin/sleep", ["infinity"], { timeoutMs: 150 }));
     expect(error).toBeInstanceOf(GuestExecError);
     expect(error).toMatchObject({ reason: "timed-out", pid: 1000, path: "/bin/sleep", args: ["infinity"] });
     const { waitedMs, message } = error as GuestExecError;
@@ -302,12 +294,12 @@ describe("GuestAgentClient files", () => {
 
   test("a missing file rejects with the agent's error; a file over maxBytes is refused and still closed", async () => {
     const { fake, agent } = await connected({ files: { "/big": "x".repeat(100) } });
-    const missing = await rejection(agent.readFile("/nope"));
+    const missing = await rejectionOf(agent.readFile("/nope"));
     expect(missing).toBeInstanceOf(QmpCommandError);
     expect((missing as QmpCommandError).desc).toBe(
       "failed to open file '/nope' (mode: 'r'): No such file or directory",
     );
-    const tooBig = await rejection(agent.readFile("/big", { maxBytes: 10 }));
+    const tooBig = await rejectionOf(agent.readFile("/big", { maxBytes: 10 }));
     expect(tooBig).toBeInstanceOf(QemuProtocolError);
     expect((tooBig as Error).message).toBe(
       "guest file /big is larger than 10 bytes; read it another way (e.g. scp)",
@@ -351,7 +343,7 @@ describe("GuestAgentClient.shutdown", () => {
         }),
       },
     });
-    const error = await rejection(agent.shutdown());
+    const error = await rejectionOf(agent.shutdown());
     expect(error).toBeInstanceOf(QmpCommandError);
     expect(error).toMatchObject({
       command: "guest-shutdown",
@@ -403,7 +395,7 @@ describe("GuestAgentClient against the real qemu-ga (on the host, unix-listen)",
       const slow = await agent.exec("/bin/sh", ["-c", "sleep 0.3; echo done"]);
       expect([slow.exitCode, slow.stdout]).toEqual([0, "done\n"]);
 
-      const missing = await rejection(agent.exec("/nonexistent", []));
+      const missing = await rejectionOf(agent.exec("/nonexistent", []));
       expect(missing).toBeInstanceOf(GuestExecError);
       expect((missing as GuestExecError).reason).toBe("start-failed");
       expect(((missing as Error).cause as QmpCommandError).errorClass).toBe("GenericError");
@@ -412,14 +404,14 @@ describe("GuestAgentClient against the real qemu-ga (on the host, unix-listen)",
       const data = Buffer.alloc(1_500_000, "nohead\n");
       writeFileSync(file, data);
       expect(Buffer.from(await agent.readFileBytes(file)).equals(data)).toBe(true);
-      const noFile = await rejection(agent.readFile(join(qga.dir, "nope")));
+      const noFile = await rejectionOf(agent.readFile(join(qga.dir, "nope")));
       expect(noFile).toBeInstanceOf(QmpCommandError);
       expect((noFile as QmpCommandError).desc).toBe(
         `failed to open file '${join(qga.dir, "nope")}' (mode: 'r'): No such file or directory`,
       );
 
       // guest-shutdown is blocked here (the agent runs on the host): the refusal path is real.
-      const refused = await rejection(agent.shutdown());
+      const refused = await rejectionOf(agent.shutdown());
       expect(refused).toMatchObject({
         command: "guest-shutdown",
         errorClass: "CommandNotFound",
@@ -447,7 +439,7 @@ describe("GuestAgentClient against real QEMU (no guest OS)", () => {
       for (let attempt = 0; attempt < 2; attempt++) {
         // QEMU serves one client at a time and notices the last one's close asynchronously.
         if (attempt > 0) await Bun.sleep(300);
-        const error = await rejection(GuestAgentClient.connect(socketPath, { timeoutMs: 300 }));
+        const error = await rejectionOf(GuestAgentClient.connect(socketPath, { timeoutMs: 300 }));
         expect(error).toBeInstanceOf(GuestAgentTimeoutError);
         expect(error).toMatchObject({
           channel: "guest-agent",

@@ -11,6 +11,7 @@ import type { JsonLineCloseInfo } from "./json-line-socket.ts";
 import { type QmpEvent, QmpClient } from "./qmp-client.ts";
 import { FakeQmpServer, QEMU_7_2_GREETING } from "./testing/fake-qmp-server.ts";
 import { startPausedQemu } from "./testing/paused-qemu.ts";
+import { rejectionOf } from "@nohead/schema/testing";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -18,15 +19,6 @@ afterEach(async () => {
 });
 
 /** Settles `promise` and returns what it rejected with; fails if it resolved. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection, got a value");
-}
-
 async function fakeServer(options?: { greeting?: unknown }): Promise<FakeQmpServer> {
   const fake = await FakeQmpServer.start(options);
   cleanups.push(() => fake.close());
@@ -75,7 +67,7 @@ describe("QmpClient handshake", () => {
 
   test("a peer that does not greet like QMP is refused with what it said", async () => {
     const fake = await fakeServer({ greeting: { hello: "world" } });
-    const error = await rejection(QmpClient.connect(fake.path, { timeoutMs: 2000 }));
+    const error = await rejectionOf(QmpClient.connect(fake.path, { timeoutMs: 2000 }));
     expect(error).toBeInstanceOf(QemuProtocolError);
     expect((error as QemuProtocolError).channel).toBe("qmp");
     expect((error as QemuProtocolError).socketPath).toBe(fake.path);
@@ -86,7 +78,7 @@ describe("QmpClient handshake", () => {
 
   test("no greeting in time (QEMU busy with another client) is a connect error that says so", async () => {
     const fake = await fakeServer({ greeting: null });
-    const error = await rejection(QmpClient.connect(fake.path, { timeoutMs: 150 }));
+    const error = await rejectionOf(QmpClient.connect(fake.path, { timeoutMs: 150 }));
     expect(error).toBeInstanceOf(QemuConnectError);
     expect((error as QemuConnectError).reason).toBe("timed-out");
     expect((error as QemuConnectError).waitedMs).toBe(150);
@@ -101,7 +93,7 @@ describe("QmpClient handshake", () => {
     const connecting = QmpClient.connect(fake.path, { timeoutMs: 2000 });
     while (fake.connections === 0) await Bun.sleep(5);
     fake.dropClient();
-    const error = await rejection(connecting);
+    const error = await rejectionOf(connecting);
     expect(error).toBeInstanceOf(QemuConnectError);
     expect((error as QemuConnectError).reason).toBe("closed");
     expect((error as Error).message).toBe(
@@ -110,7 +102,7 @@ describe("QmpClient handshake", () => {
   });
 
   test("invalid options are refused with the option's name and value", async () => {
-    const error = await rejection(QmpClient.connect("/tmp/none.sock", { commandTimeoutMs: -1 }));
+    const error = await rejectionOf(QmpClient.connect("/tmp/none.sock", { commandTimeoutMs: -1 }));
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toBe(
       "Expected the `commandTimeoutMs` option to be a positive number of milliseconds, got `-1`",
@@ -138,7 +130,7 @@ describe("QmpClient commands", () => {
     const pending = qmp.execute("nosuch");
     await fake.nextLine();
     fake.send({ id: 2, error: { class: "CommandNotFound", desc: "The command nosuch has not been found" } });
-    const error = await rejection(pending);
+    const error = await rejectionOf(pending);
     expect(error).toBeInstanceOf(QmpCommandError);
     expect(error).toMatchObject({
       channel: "qmp",
@@ -154,7 +146,7 @@ describe("QmpClient commands", () => {
     const { fake, qmp } = await connected();
     const problems: QemuProtocolError[] = [];
     qmp.onProtocolError((error) => problems.push(error));
-    const error = await rejection(qmp.execute("query-status", undefined, { timeoutMs: 100 }));
+    const error = await rejectionOf(qmp.execute("query-status", undefined, { timeoutMs: 100 }));
     expect(error).toBeInstanceOf(QmpTimeoutError);
     expect(error).toMatchObject({
       channel: "qmp",
@@ -222,7 +214,7 @@ describe("QmpClient commands", () => {
     const bad = qmp.queryStatus();
     await fake.nextLine();
     fake.send({ return: { status: 3 }, id: 3 });
-    const error = await rejection(bad);
+    const error = await rejectionOf(bad);
     expect(error).toBeInstanceOf(QemuProtocolError);
     expect((error as Error).message).toStartWith(`QMP at ${fake.path}: unexpected reply to "query-status": `);
   });
@@ -316,7 +308,7 @@ describe("QmpClient events", () => {
     const stop = qmp.waitForEvent("STOP", { timeoutMs: 2000 });
     fake.sendEvent("STOP");
     expect((await stop).data).toEqual({});
-    const error = await rejection(qmp.waitForEvent("SHUTDOWN", { timeoutMs: 80 }));
+    const error = await rejectionOf(qmp.waitForEvent("SHUTDOWN", { timeoutMs: 80 }));
     expect(error).toBeInstanceOf(QmpTimeoutError);
     expect(error).toMatchObject({
       command: undefined,
@@ -343,7 +335,7 @@ describe("QmpClient disconnects", () => {
     fake.dropClient();
     const detail = "the peer closed the connection mid-message (25 bytes of an unfinished line)";
     for (const pending of [a, b, shutdown]) {
-      const error = await rejection(pending);
+      const error = await rejectionOf(pending);
       expect(error).toBeInstanceOf(QmpDisconnectedError);
       expect(error).toMatchObject({
         channel: "qmp",
@@ -355,10 +347,10 @@ describe("QmpClient disconnects", () => {
     const info: JsonLineCloseInfo = { initiator: "remote", error: undefined, partialBytes: 25, detail };
     expect(await qmp.closed).toEqual(info);
     expect(closes).toEqual([info]);
-    const after = await rejection(qmp.execute("query-status"));
+    const after = await rejectionOf(qmp.execute("query-status"));
     expect(after).toBeInstanceOf(QmpDisconnectedError);
     expect((after as QmpDisconnectedError).pending).toEqual(["query-status"]);
-    const lateWait = await rejection(qmp.waitForEvent("STOP", { timeoutMs: 1000 }));
+    const lateWait = await rejectionOf(qmp.waitForEvent("STOP", { timeoutMs: 1000 }));
     expect(lateWait).toBeInstanceOf(QmpDisconnectedError);
     expect((lateWait as QmpDisconnectedError).pending).toEqual(['event "STOP"']);
     const lateClose = new Promise((resolve) => qmp.onClose(resolve));
@@ -370,7 +362,7 @@ describe("QmpClient disconnects", () => {
     const pending = qmp.execute("query-status");
     await fake.nextLine();
     qmp.close();
-    const error = await rejection(pending);
+    const error = await rejectionOf(pending);
     expect(error).toBeInstanceOf(QmpDisconnectedError);
     expect((error as Error).message).toBe(
       `QMP connection ${fake.path} closed while waiting for query-status: closed by this client`,
@@ -429,7 +421,7 @@ describe("QmpClient against real QEMU (paused, no guest)", () => {
       expect(await qmp.queryStatus()).toEqual({ running: false, status: "prelaunch" });
 
       // QEMU serves one QMP client per socket: a second connects but is never greeted.
-      const second = await rejection(QmpClient.connect(qemu.qmpSocket, { timeoutMs: 300 }));
+      const second = await rejectionOf(QmpClient.connect(qemu.qmpSocket, { timeoutMs: 300 }));
       expect(second).toBeInstanceOf(QemuConnectError);
       expect((second as QemuConnectError).reason).toBe("timed-out");
 
@@ -467,7 +459,7 @@ describe("QmpClient against real QEMU (paused, no guest)", () => {
       expect((await stopped).event).toBe("STOP");
       expect(await qmp.queryStatus()).toEqual({ running: false, status: "paused" });
 
-      const error = await rejection(qmp.execute("no-such-command"));
+      const error = await rejectionOf(qmp.execute("no-such-command"));
       expect(error).toBeInstanceOf(QmpCommandError);
       expect(error).toMatchObject({
         command: "no-such-command",
