@@ -8,8 +8,8 @@
  * earlier client (or half of one) may still be buffered in it. QEMU accepts the connection even
  * when no agent runs in the guest, so every call has a deadline.
  */
-import { randomInt } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { checkTimeout } from "./check-timeout.ts";
 import { type JsonLineCloseInfo, JsonLineSocket } from "./json-line-socket.ts";
 import {
   GuestAgentTimeoutError,
@@ -19,7 +19,6 @@ import {
   QmpDisconnectedError,
 } from "./qemu-errors.ts";
 import { QmpMessage } from "./qmp-message.ts";
-import { checkTimeout } from "./check-timeout.ts";
 
 /** The agent's answer to a finished program. */
 export interface ExecResult {
@@ -55,34 +54,41 @@ export type ShutdownOutcome =
   | "no-reply";
 
 /** `guest-info`: the agent's version and commands. */
-export const GuestAgentInfo = z
-  .object({
+export const GuestAgentInfo = z.pipe(
+  z.object({
     version: z.string(),
     supported_commands: z.array(
       z.object({ name: z.string(), enabled: z.boolean(), "success-response": z.boolean() }),
     ),
-  })
-  .transform((info) => ({
+  }),
+  z.transform((info) => ({
     version: info.version,
     supportedCommands: info.supported_commands.map((c) => ({
       name: c.name,
       enabled: c.enabled,
       successResponse: c["success-response"],
     })),
-  }));
+  })),
+);
 export type GuestAgentInfo = z.output<typeof GuestAgentInfo>;
 
-const ExecStarted = z.object({ pid: z.number().int() });
+/**
+ * A fresh id for guest-sync: it only has to differ from the ids of earlier, possibly stale,
+ * replies on the channel, so Math.random suffices (node:crypto would cost each worker ~1 MiB).
+ */
+const syncId = () => 1 + Math.floor(Math.random() * (2 ** 31 - 1));
+
+const ExecStarted = z.object({ pid: z.int() });
 const ExecStatus = z.object({
   exited: z.boolean(),
-  exitcode: z.number().int().optional(),
-  signal: z.number().int().optional(),
-  "out-data": z.string().optional(),
-  "err-data": z.string().optional(),
-  "out-truncated": z.boolean().optional(),
-  "err-truncated": z.boolean().optional(),
+  exitcode: z.optional(z.int()),
+  signal: z.optional(z.int()),
+  "out-data": z.optional(z.string()),
+  "err-data": z.optional(z.string()),
+  "out-truncated": z.optional(z.boolean()),
+  "err-truncated": z.optional(z.boolean()),
 });
-const FileRead = z.object({ count: z.number().int(), "buf-b64": z.string(), eof: z.boolean() });
+const FileRead = z.object({ count: z.int(), "buf-b64": z.string(), eof: z.boolean() });
 
 /** Options of {@link GuestAgentClient.connect}. */
 export interface GuestAgentConnectOptions {
@@ -313,7 +319,7 @@ export class GuestAgentClient {
     const started = performance.now();
     const remaining = () => Math.max(1, timeoutMs - (performance.now() - started));
     const opened = await this.execute("guest-file-open", { path, mode: "r" }, { timeoutMs: remaining() });
-    const handle = this.parseReturn("guest-file-open", z.number().int(), opened);
+    const handle = this.parseReturn("guest-file-open", z.int(), opened);
     try {
       const chunks: Buffer[] = [];
       let total = 0;
@@ -363,7 +369,7 @@ export class GuestAgentClient {
     return this.serialized(async () => {
       const deadline = performance.now() + timeoutMs;
       if (this.needsSync) await this.syncNow(deadline, timeoutMs);
-      const marker = randomInt(1, 2 ** 31);
+      const marker = syncId();
       const outcome = await new Promise<ShutdownOutcome>((resolve, reject) => {
         const timer = setTimeout(
           () => {
@@ -419,7 +425,7 @@ export class GuestAgentClient {
   }
 
   private syncNow(deadline: number, timeoutMs: number): Promise<void> {
-    const id = randomInt(1, 2 ** 31);
+    const id = syncId();
     return new Promise<void>((resolve, reject) => {
       let sawSentinel = false;
       const fail = this.arm("guest-sync-delimited", deadline, timeoutMs, reject);
@@ -536,7 +542,7 @@ export class GuestAgentClient {
     });
   }
 
-  private parseReturn<T>(command: string, schema: z.ZodType<T>, value: unknown): T {
+  private parseReturn<T>(command: string, schema: z.ZodMiniType<T>, value: unknown): T {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     throw new QemuProtocolError(

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { NoheadError } from "@nohead/schema";
+import { NoheadError } from "@nohead/schema/errors";
 
 export interface LaunchedProcess {
   pid: number;

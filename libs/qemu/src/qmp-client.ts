@@ -7,7 +7,8 @@
  * QEMU serves one client per QMP socket: a second client connects but gets no greeting until the
  * first leaves, which is why the greeting has a deadline of its own.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { checkTimeout } from "./check-timeout.ts";
 import { type JsonLineCloseInfo, JsonLineSocket } from "./json-line-socket.ts";
 import {
   QemuConnectError,
@@ -18,7 +19,6 @@ import {
 } from "./qemu-errors.ts";
 import { QmpMessage, type QmpVersion } from "./qmp-message.ts";
 import { type BoundHostForward, parseUsernetForwards } from "./usernet-forwards.ts";
-import { checkTimeout } from "./check-timeout.ts";
 
 /** An asynchronous QMP event. */
 export interface QmpEvent {
@@ -385,7 +385,7 @@ export class QmpClient {
     );
   }
 
-  private parseReturn<T>(command: string, schema: z.ZodType<T>, value: unknown): T {
+  private parseReturn<T>(command: string, schema: z.ZodMiniType<T>, value: unknown): T {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     throw new QemuProtocolError(

@@ -3,12 +3,15 @@
  *
  * QMP tells message kinds apart by which key is present (`QMP`, `return`, `error`, `event`), not by
  * a tag; the schema adds the tag `kind` first, so the parsed type is a discriminated union.
+ *
+ * The QEMU clients use `zod/mini` (same zod, functional API): they run in every VM's worker, and
+ * the mini build costs a worker about 1.5 MiB less than the classic one.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** `{"qemu": {"major": 7, "minor": 2, "micro": 22}, "package": "Debian 1:7.2+dfsg-7"}` */
 export const QmpVersion = z.object({
-  qemu: z.object({ major: z.number().int(), minor: z.number().int(), micro: z.number().int() }),
+  qemu: z.object({ major: z.int(), minor: z.int(), micro: z.int() }),
   package: z.string(),
 });
 export type QmpVersion = z.infer<typeof QmpVersion>;
@@ -23,21 +26,21 @@ export const QmpGreeting = z.object({
 export const QmpReturn = z.object({
   kind: z.literal("return"),
   return: z.unknown(),
-  id: z.unknown().optional(),
+  id: z.optional(z.unknown()),
 });
 
 /** A failed reply. */
 export const QmpErrorReply = z.object({
   kind: z.literal("error"),
   error: z.object({ class: z.string(), desc: z.string() }),
-  id: z.unknown().optional(),
+  id: z.optional(z.unknown()),
 });
 
 /** An asynchronous event, e.g. `{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}`. */
 export const QmpEventMessage = z.object({
   kind: z.literal("event"),
   event: z.string(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  data: z.optional(z.record(z.string(), z.unknown())),
   timestamp: z.object({ seconds: z.number(), microseconds: z.number() }),
 });
 
@@ -65,5 +68,5 @@ function tagByKey(value: unknown): unknown {
  * if (parsed.success && parsed.data.kind === "return") console.log(parsed.data.id); // 3
  * ```
  */
-export const QmpMessage = z.preprocess(tagByKey, tagged);
+export const QmpMessage = z.pipe(z.transform(tagByKey), tagged);
 export type QmpMessage = z.infer<typeof QmpMessage>;

@@ -29,8 +29,9 @@ import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
 import { findProject, type Project, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
-import { findQemuByArgument, knownVmNames, readState, writeState } from "./state-store.ts";
+import { findQemuByArgument, knownVmNames, readState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
+import { writeState } from "./write-state.ts";
 
 export interface StartOptions {
   display?: "none" | "window";

@@ -14,3 +14,4 @@ export * from "./state-store.ts";
 export * from "./vm-lock.ts";
 export * from "./vm-pool.ts";
 export * from "./vm-status.ts";
+export * from "./write-state.ts";

@@ -1,29 +1,24 @@
 /**
- * Starts one VM and waits until it is ready: lock, port checks, disk check, launch (detached),
- * then the readiness levels, recording progress in the VM's state file as it goes. This is what
- * a VM worker runs; it holds no state of its own, so any later command can take over from the
- * state file.
+ * Starts one VM and waits until it is ready. The coordinator's half runs here, in the calling
+ * thread: the VM's lock (held until the start ends), the check that it is not already running,
+ * host ports, secrets, the disk, and the runner's invocation. Launching and watching it climb the
+ * readiness levels is the worker's half (watch-vm.ts, one worker per VM), which records progress
+ * in the VM's state file as it goes — nothing is kept in memory only, so any later command can
+ * take over from the state file.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import type { BoundForward, HealthResult, ManifestMachine, Readiness, VmState } from "@nohead/schema";
+import { existsSync, statSync } from "node:fs";
+import { assertHostPortsFree, checkDisk, runnerInvocation } from "@nohead/qemu";
+import type { BoundForward, HealthResult, ManifestMachine, Readiness } from "@nohead/schema";
 import { NoheadError } from "@nohead/schema";
-import {
-  assertHostPortsFree,
-  checkDisk,
-  launchRunner,
-  ReadinessError,
-  readInitStatus,
-  runnerInvocation,
-  stopVm,
-  waitForBooted,
-  waitForReady,
-  waitForStarted,
-} from "@nohead/qemu";
 import { consoleTail } from "./console-tail.ts";
-import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
+import { isSameProcessAlive } from "./process-identity.ts";
 import { ensureVmDirs, type Project, vmPaths } from "./project.ts";
-import { readState, writeState } from "./state-store.ts";
+import { readState } from "./state-store.ts";
 import { withVmLock } from "./vm-lock.ts";
+import { watchInWorker } from "./watch-in-worker.ts";
+import type { StartProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
+
+export type { StartProgress } from "./watch-vm.ts";
 
 export interface StartSpec {
   project: Project;
@@ -34,15 +29,6 @@ export interface StartSpec {
   /** Credentials handed to the guest: name → host file. */
   credentials: Record<string, string>;
   network: { group: string; port: number } | null;
-}
-
-/** A step of a VM's start, sent to the coordinator as it happens. */
-export interface StartProgress {
-  machine: string;
-  readiness: Readiness;
-  detail: string;
-  forwards: BoundForward[];
-  warning?: string;
 }
 
 export interface StartResult {
@@ -60,8 +46,15 @@ export interface StartResult {
   durationMs: number;
 }
 
-/** Starts `spec.machine` and resolves when it is ready or has failed (never rejects for a VM failure). */
-export async function startVm(spec: StartSpec, onProgress: (p: StartProgress) => void): Promise<StartResult> {
+/**
+ * Starts `spec.machine` and resolves when it is ready or has failed (never rejects for a VM
+ * failure). `watch` launches and watches it — in a worker unless a test says otherwise.
+ */
+export async function startVm(
+  spec: StartSpec,
+  onProgress: (p: StartProgress) => void,
+  watch: (spec: WatchSpec, onProgress: (p: StartProgress) => void) => Promise<WatchOutcome> = watchInWorker,
+): Promise<StartResult> {
   const { project, machine } = spec;
   const paths = vmPaths(project, machine.name);
   const started = performance.now();
@@ -153,111 +146,11 @@ export async function startVm(spec: StartSpec, onProgress: (p: StartProgress) =>
         kernelParams: [],
         extraArgs: spec.extraArgs,
       });
-      const launched = launchRunner({
-        name: machine.name,
-        runner: machine.runner,
-        args: invocation.args,
-        env: invocation.env,
-        cwd: paths.dir,
-        logFile: paths.qemuLog,
-      });
-      pid = launched.pid;
-      const startTicks = readProcStat(launched.pid)?.startTicks ?? null;
-      const state: VmState = {
-        schemaVersion: 1,
-        name: machine.name,
-        pid,
-        processStartTicks: startTicks,
-        startedAt: new Date().toISOString(),
-        runner: machine.runner,
-        system: machine.system,
-        username: machine.username,
-        display: spec.display,
-        forwards: [],
-        sockets: { qmp: paths.qmp, guestAgent: paths.guestAgent, console: paths.console },
-        consoleLog: paths.consoleLog,
-        disk: paths.disk,
-        readiness: "starting",
-        readyAt: null,
-        health: [],
-        initScript: null,
-        failure: null,
-        stop: null,
-      };
-      const save = (patch: Partial<VmState>) => {
-        Object.assign(state, patch);
-        writeState(paths, state);
-      };
-      save({});
-      report("starting", `pid ${pid}`);
-
-      const launchedPid = launched.pid;
-      const isAlive = () => isSameProcessAlive(launchedPid, startTicks);
-      const deathReason = () => {
-        const log = existsSync(paths.qemuLog)
-          ? readFileSync(paths.qemuLog, "utf8").trim().split("\n").slice(-5).join(" | ")
-          : "";
-        return log || "no message from QEMU";
-      };
-      const readinessInput = {
-        sockets: { qmp: paths.qmp, guestAgent: paths.guestAgent },
-        health: machine.health,
-        isAlive,
-        deathReason,
-        onHealth: (results: HealthResult[]) => {
-          health = results;
-          report(
-            "booted",
-            results
-              .filter((r) => !r.ok)
-              .map((r) => `waiting for ${r.check}`)
-              .join(", "),
-          );
-        },
-      };
-      try {
-        const { qmp, forwards: bound } = await waitForStarted({
-          ...readinessInput,
-          forwards: machine.forwards,
-        });
-        qmp.close();
-        forwards = bound;
-        save({ readiness: "started", forwards });
-        report("started", forwards.map((f) => `${f.name} ${f.hostAddress}:${f.hostPort}`).join(", "));
-
-        const agent = await waitForBooted({ ...readinessInput, forwards });
-        try {
-          save({ readiness: "booted" });
-          report("booted", "guest agent answers");
-          health = await waitForReady({ ...readinessInput, forwards }, agent);
-          save({
-            readiness: "ready",
-            readyAt: new Date().toISOString(),
-            health,
-            initScript: await readInitStatus(agent),
-          });
-        } finally {
-          agent.close();
-        }
-        report("ready", `in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-        return finish("ready", null);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
-        // A VM that failed to become ready is stopped, so no half-started QEMU is left behind.
-        const stopped = await stopVm(
-          { pid: launchedPid, qmpSocket: paths.qmp, isAlive },
-          { powerdownMs: 2000, stepMs: 3000 },
-        );
-        save({
-          readiness: "failed",
-          failure: message,
-          health,
-          stop: { method: stopped.method, at: new Date().toISOString(), durationMs: stopped.durationMs },
-        });
-        report("failed", message);
-        return finish("failed", message);
-      }
+      const outcome = await watch({ machine, paths, display: spec.display, invocation }, onProgress);
+      pid = outcome.pid;
+      forwards = outcome.forwards;
+      health = outcome.health;
+      return finish(outcome.readiness, outcome.failure);
     });
   } catch (error) {
     if (error instanceof NoheadError) {

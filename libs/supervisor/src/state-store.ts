@@ -1,9 +1,9 @@
 /**
- * Reads and writes per-VM state files atomically (temp file + rename), and recovers from a
- * corrupt one: it is moved aside and the VM's QEMU, if still running, is found again by its
+ * Reads per-VM state files (written by write-state.ts), checked against the VmState schema, and
+ * recovers from a corrupt one: it is moved aside and the VM's QEMU, if still running, is found again by its
  * QMP socket path on the command line.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { VmState } from "@nohead/schema";
 import { findQemuByArgument } from "./process-identity.ts";
@@ -13,13 +13,6 @@ export type StateRead =
   | { kind: "ok"; state: VmState }
   | { kind: "missing" }
   | { kind: "corrupt"; reason: string; movedTo: string; recoveredPid: number | null };
-
-/** Writes `state` atomically: readers see the old or the new file, never half of one. */
-export function writeState(paths: VmPaths, state: VmState): void {
-  const tmp = `${paths.state}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(VmState.parse(state), null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, paths.state);
-}
 
 /** Reads a VM's state; a corrupt file is moved aside (and reported), never trusted. */
 export function readState(paths: VmPaths): StateRead {

@@ -8,9 +8,10 @@ import type { ManifestMachine, VmState } from "@nohead/schema";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
 import { projectAt, vmPaths } from "./project.ts";
 import type { StartResult, StartSpec } from "./start-vm.ts";
-import { readState, writeState } from "./state-store.ts";
+import { readState } from "./state-store.ts";
 import { startAll } from "./vm-pool.ts";
 import { vmStatus } from "./vm-status.ts";
+import { writeState } from "./write-state.ts";
 
 const children: ReturnType<typeof spawn>[] = [];
 afterAll(() => {

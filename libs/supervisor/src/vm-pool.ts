@@ -1,31 +1,9 @@
 /**
- * Starts many VMs in parallel, one worker thread per VM, honouring `dependsOn`: a VM starts when
- * every machine it depends on is ready; when one of them fails, it is not started and says why.
- * One VM's failure never hides the others' results.
+ * Starts many VMs in parallel (each watched by a worker thread of its own, start-vm.ts),
+ * honouring `dependsOn`: a VM starts when every machine it depends on is ready; when one of them
+ * fails, it is not started and says why. One VM's failure never hides the others' results.
  */
-import * as Comlink from "comlink";
-import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
-import type { VmWorkerApi } from "./vm-worker.ts";
-import { vmWorkerEntry } from "./worker-entry.ts";
-
-/** Starts one VM in its own worker; the worker ends once the VM is ready or failed. */
-export async function startInWorker(
-  spec: StartSpec,
-  onProgress: (p: StartProgress) => void,
-): Promise<StartResult> {
-  const worker = new Worker(await vmWorkerEntry());
-  // Keep the wrap proxy referenced for the worker's whole life (FACTS.md: GC would end the worker).
-  const remote = Comlink.wrap<VmWorkerApi>(worker);
-  const crashed = new Promise<never>((_, reject) =>
-    worker.addEventListener("error", (event) => reject(new Error(`VM worker crashed: ${event.message}`))),
-  );
-  try {
-    return await Promise.race([remote.startVm(spec, Comlink.proxy(onProgress)), crashed]);
-  } finally {
-    remote[Comlink.releaseProxy]();
-    worker.terminate();
-  }
-}
+import { type StartProgress, type StartResult, type StartSpec, startVm } from "./start-vm.ts";
 
 /** A result for a VM that was never started because a dependency failed. */
 function skipped(machine: string, because: string): StartResult {
@@ -50,7 +28,7 @@ function skipped(machine: string, because: string): StartResult {
 export async function startAll(
   specs: StartSpec[],
   onProgress: (p: StartProgress) => void,
-  start: (spec: StartSpec, onProgress: (p: StartProgress) => void) => Promise<StartResult> = startInWorker,
+  start: (spec: StartSpec, onProgress: (p: StartProgress) => void) => Promise<StartResult> = startVm,
 ): Promise<StartResult[]> {
   const byName = new Map(specs.map((s) => [s.machine.name, s]));
   const results = new Map<string, Promise<StartResult>>();

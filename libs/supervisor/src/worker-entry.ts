@@ -11,10 +11,17 @@ import { join } from "node:path";
 const SOURCE = join(import.meta.dir, "vm-worker.ts");
 const LIBS = join(import.meta.dir, "../..");
 
-/** A fingerprint of every TypeScript source the worker may import (size + mtime). */
+/**
+ * A fingerprint of every TypeScript source the worker may import and of the libraries'
+ * package.json files (their `exports` and `sideEffects` shape the bundle): size + mtime.
+ */
 function sourceFingerprint(): string {
   const hash = createHash("sha256");
-  for (const file of new Bun.Glob("*/src/**/*.ts").scanSync({ cwd: LIBS })) {
+  const files = [
+    ...new Bun.Glob("*/package.json").scanSync({ cwd: LIBS }),
+    ...new Bun.Glob("*/src/**/*.ts").scanSync({ cwd: LIBS }),
+  ];
+  for (const file of files) {
     if (file.endsWith(".test.ts")) continue;
     const s = statSync(join(LIBS, file));
     hash.update(`${file}:${s.size}:${s.mtimeMs}\n`);
