@@ -6,8 +6,11 @@
  *
  * Framing works on bytes, not text: the guest agent marks a resync with a 0xFF byte, which is
  * not valid UTF-8 and must drop whatever partial line came before it.
+ *
+ * The transport is Bun's own socket (`Bun.connect`), not node:net: these clients run in every
+ * VM's worker thread, and node:net costs each worker ~1.4 MiB more.
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "bun";
 import { describeChannel, type QemuChannel, QemuConnectError, QmpDisconnectedError } from "./qemu-errors.ts";
 
 /** How a connection ended. */
@@ -83,6 +86,8 @@ export class JsonLineSocket {
   private readonly queue: Delivery[] = [];
   private partial: Buffer[] = [];
   private partialBytes = 0;
+  /** Bytes `send` accepted that the socket has not taken yet. */
+  private unsent: Buffer[] = [];
   private ended: JsonLineCloseInfo | undefined;
   private lastError: Error | undefined;
   private resolveClosed: (info: JsonLineCloseInfo) => void = () => undefined;
@@ -99,11 +104,6 @@ export class JsonLineSocket {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    socket.on("data", (chunk: Buffer) => this.receive(chunk));
-    socket.on("error", (error) => {
-      this.lastError = error;
-    });
-    socket.on("close", () => this.finish("remote"));
   }
 
   /**
@@ -120,44 +120,55 @@ export class JsonLineSocket {
     const label = describeChannel(channel);
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const socket = connect({ path: socketPath });
-      const fail = (reason: QemuConnectError["reason"], message: string, cause?: Error) => {
-        clearTimeout(timer);
-        socket.removeAllListeners();
-        socket.on("error", () => undefined);
-        socket.destroy();
+      let instance: JsonLineSocket | undefined;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
         const waitedMs = Math.round(performance.now() - started);
-        reject(new QemuConnectError(message, { channel, socketPath, reason, waitedMs }, { cause }));
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            "timed-out",
+        reject(
+          new QemuConnectError(
             `cannot connect to the ${label} socket ${socketPath}: no connection within ${timeoutMs} ms`,
+            { channel, socketPath, reason: "timed-out", waitedMs },
           ),
-        timeoutMs,
-      );
-      socket.once("error", (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") {
-          fail(
-            "no-socket",
-            `cannot connect to the ${label} socket ${socketPath}: it does not exist; is the VM running?`,
-            error,
-          );
-        } else if (error.code === "ECONNREFUSED") {
-          fail(
-            "refused",
-            `cannot connect to the ${label} socket ${socketPath}: nothing listens on it; has QEMU exited?`,
-            error,
-          );
-        } else {
-          fail("error", `cannot connect to the ${label} socket ${socketPath}: ${error.message}`, error);
-        }
-      });
-      socket.once("connect", () => {
+        );
+      }, timeoutMs);
+      Bun.connect({
+        unix: socketPath,
+        socket: {
+          open(socket) {
+            if (timedOut) {
+              socket.terminate();
+              return;
+            }
+            clearTimeout(timer);
+            instance = new JsonLineSocket(socket, socketPath, channel, sentinelByte, maxLineBytes);
+            resolve(instance);
+          },
+          data: (_socket, chunk) => instance?.receive(chunk),
+          drain: () => instance?.flush(),
+          error: (_socket, error) => instance?.failWith(error),
+          close: (_socket, error) => {
+            if (error) instance?.failWith(error);
+            instance?.finish("remote");
+          },
+          // A connect failure rejects the promise below; this only keeps it from also being unhandled.
+          connectError: () => undefined,
+        },
+      }).catch((error: NodeJS.ErrnoException) => {
+        if (timedOut) return;
         clearTimeout(timer);
-        socket.removeAllListeners("error");
-        resolve(new JsonLineSocket(socket, socketPath, channel, sentinelByte, maxLineBytes));
+        const waitedMs = Math.round(performance.now() - started);
+        const fail = (reason: QemuConnectError["reason"], message: string) =>
+          reject(
+            new QemuConnectError(
+              `cannot connect to the ${label} socket ${socketPath}: ${message}`,
+              { channel, socketPath, reason, waitedMs },
+              { cause: error },
+            ),
+          );
+        if (error.code === "ENOENT") fail("no-socket", "it does not exist; is the VM running?");
+        else if (error.code === "ECONNREFUSED") fail("refused", "nothing listens on it; has QEMU exited?");
+        else fail("error", error.message);
       });
     });
   }
@@ -198,14 +209,33 @@ export class JsonLineSocket {
       });
     }
     const line = Buffer.from(`${JSON.stringify(message)}\n`, "utf8");
-    this.socket.write(prefix ? Buffer.concat([prefix, line]) : line);
+    this.unsent.push(prefix ? Buffer.concat([prefix, line]) : line);
+    this.flush();
   }
 
   /** Ends the connection now; the close handler runs before this returns. Idempotent. */
   close(): void {
     if (this.ended) return;
-    this.socket.destroy();
+    // Finish first: terminate() runs the socket's close handler at once.
     this.finish("local");
+    this.socket.terminate();
+  }
+
+  /** Writes what the socket takes of the unsent bytes; the rest waits for its `drain`. */
+  private flush(): void {
+    while (this.unsent.length > 0 && !this.ended) {
+      const next = this.unsent[0] as Buffer;
+      const written = Math.max(0, this.socket.write(next));
+      if (written < next.length) {
+        this.unsent[0] = next.subarray(written);
+        return;
+      }
+      this.unsent.shift();
+    }
+  }
+
+  private failWith(error: Error): void {
+    this.lastError ??= error;
   }
 
   private receive(chunk: Buffer): void {
@@ -249,8 +279,8 @@ export class JsonLineSocket {
 
   private abort(reason: string): void {
     this.lastError = new Error(`the ${describeChannel(this.channel)} peer sent ${reason}`);
-    this.socket.destroy();
     this.finish("remote");
+    this.socket.terminate();
   }
 
   private finish(initiator: "local" | "remote"): void {
