@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what nohead's tests and demo need on a fresh Debian 12 machine (run as root):
 # Bun (from npm), Debian's nix-bin, QEMU, a Debian cloud kernel and the guest tools of the test
-# fixture, the OpenSSH client, and Chromium for the status-page test. Then the project's packages.
+# fixture, the OpenSSH client and server (tests start their own sshd on a loopback port; the
+# system's sshd is not needed), and Chromium for the status-page test. Then the project's packages.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(nix-bin qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static dropbear-bin
-  qemu-guest-agent cpio openssh-client procps iproute2 chromium)
+  qemu-guest-agent cpio openssh-client openssh-server procps iproute2 chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -15,6 +16,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Installed here only for the tests: do not leave the system's sshd listening on port 22.
+  if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/ssh ]; then
+      /etc/init.d/ssh stop >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 if ! command -v bun >/dev/null 2>&1; then

@@ -12,6 +12,22 @@ export const VmNameParam = z.strictObject({ name: MachineName });
 /** Longest argument the agent passes on (QEMU or guest), in characters. */
 const MAX_ARG = 4096;
 
+/** Most keys a start request may add to its guests' authorized keys. */
+export const MAX_AUTHORIZED_KEYS = 16;
+
+/**
+ * One OpenSSH public key line, `type base64 [comment]`, as in an `authorized_keys` file but
+ * without options (a client adds keys; it does not restrict or command them). Printable ASCII,
+ * so it can never add a second line.
+ */
+export const OpenSshPublicKey = z
+  .string()
+  .max(8192)
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [ -~]*)?$/,
+    "must be one OpenSSH public key line (such as the contents of id_ed25519.pub): type, base64 key, optional comment",
+  );
+
 /** `POST /v1/vms/start` before the host-specific checks of {@link startRequestSchema}. */
 export const StartRequest = z.strictObject({
   machines: z.array(ManifestMachine).min(1).max(64).describe("The machines to start (manifest entries)"),
@@ -22,6 +38,11 @@ export const StartRequest = z.strictObject({
     .max(64)
     .optional()
     .describe("Extra QEMU arguments; refused unless the agent runs with --allow-qemu-args"),
+  authorizedKeys: z
+    .array(OpenSshPublicKey)
+    .max(MAX_AUTHORIZED_KEYS)
+    .optional()
+    .describe("The client's SSH public keys: the guests authorize them besides the agent's own key"),
   network: z
     .strictObject({ subnet: z.string().max(64) })
     .optional()

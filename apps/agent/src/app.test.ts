@@ -18,10 +18,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
+import { readSse } from "../../../libs/hosts/src/sse-events.ts";
 import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
 import { openAgentFleet } from "./agent-fleet.ts";
 import { createApp } from "./app.ts";
-import { readSse } from "../../../libs/hosts/src/sse-events.ts";
 
 const TOKEN = "test-token-0123456789-abcdefghijklmnop";
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -147,6 +147,9 @@ describe("authentication", () => {
   }
 });
 
+/** A well-formed OpenSSH public key line. */
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJlYWxseSBhIGtleSBmb3IgdGVzdHMgb25seSEhIQ me@laptop";
+
 describe("start request validation", () => {
   const cases: [string, unknown, string][] = [
     ["unknown top-level fields", { machines: [machine()], force: true }, "(root)"],
@@ -169,6 +172,31 @@ describe("start request validation", () => {
     ["qemuArgs (not allowed here)", { machines: [machine()], qemuArgs: ["-snapshot"] }, "qemuArgs"],
     ["a window", { machines: [machine()], display: "window" }, "display"],
     ["the same machine twice", { machines: [machine(), machine()] }, "machines.1.name"],
+    [
+      "an authorized key that is not an OpenSSH public key line",
+      { machines: [machine()], authorizedKeys: ["not a key"] },
+      "authorizedKeys.0",
+    ],
+    [
+      "an authorized key smuggling a second line",
+      { machines: [machine()], authorizedKeys: [`${KEY}\ncommand="sh" ${KEY}`] },
+      "authorizedKeys.0",
+    ],
+    [
+      "an authorized key with options",
+      { machines: [machine()], authorizedKeys: [`command="true" ${KEY}`] },
+      "authorizedKeys.0",
+    ],
+    [
+      "too many authorized keys",
+      { machines: [machine()], authorizedKeys: Array(17).fill(KEY) },
+      "authorizedKeys",
+    ],
+    [
+      "an authorized key over 8 KiB",
+      { machines: [machine()], authorizedKeys: [`${KEY} ${"c".repeat(8192)}`] },
+      "authorizedKeys.0",
+    ],
     [
       "a secret outside the agent's secrets dir",
       { machines: [machine({ secrets: [{ name: "key", hostPath: "/etc/shadow" }] })] },

@@ -110,13 +110,15 @@ export function createApp(options: AgentAppOptions) {
         });
       }
       checkDependencies(body, machines);
-      machines.merge(body.machines, body.network);
+      const authorizedKeys = body.authorizedKeys ?? [];
+      machines.merge(body.machines, body.network, authorizedKeys);
       const fleet = currentFleet();
       const names = body.machines.map((m) => m.name);
       const start: StartOptions = {
         display: "none",
         fresh: body.fresh ?? false,
         extraArgs: body.qemuArgs ?? [],
+        authorizedKeys,
       };
       if (!wantsEventStream(c)) return c.json({ machines: await fleet.start(names, start) });
       return eventStream(c, async (send) => {
@@ -160,7 +162,10 @@ export function createApp(options: AgentAppOptions) {
       const [stop] = await fleet.stop([name]);
       if (!stop?.ok)
         throw new NoheadError("failed", `could not be stopped: ${stop?.error}`, { machine: name });
-      const results = await fleet.start([name], { display: "none" });
+      const results = await fleet.start([name], {
+        display: "none",
+        authorizedKeys: machines?.authorizedKeysOf(name) ?? [],
+      });
       return c.json({ stop, machines: results });
     })
     .delete("/:name", longRunning, validate("param", VmNameParam), async (c) => {

@@ -55,6 +55,33 @@ describe("the agent's saved machines", () => {
     expect(readdirSync(dir)).toEqual(["manifest.json"]);
   });
 
+  test("the SSH keys of each machine's last start are kept (0600), replaced, reloaded and forgotten", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nohead-store-"));
+    const key = (n: number) => `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${"A".repeat(42)}${n} me@laptop`;
+    const store = new MachineStore(dir);
+    store.merge([machine("web"), machine("db")], undefined, [key(1)]);
+    store.merge([machine("db")], undefined, [key(2), key(3)]);
+    store.merge([machine("cache")]);
+    expect(store.authorizedKeysOf("web")).toEqual([key(1)]);
+    expect(store.authorizedKeysOf("db")).toEqual([key(2), key(3)]);
+    expect(store.authorizedKeysOf("cache")).toEqual([]);
+    expect(statSync(store.keysFile).mode & 0o777).toBe(0o600);
+    const again = new MachineStore(dir);
+    expect(again.authorizedKeysOf("db")).toEqual([key(2), key(3)]);
+    again.merge([machine("web")]);
+    again.forget("db");
+    expect(JSON.parse(readFileSync(again.keysFile, "utf8"))).toEqual({});
+  });
+
+  test("unreadable saved keys are dropped, the machines kept", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nohead-store-"));
+    new MachineStore(dir).merge([machine("web")]);
+    writeFileSync(join(dir, "authorized-keys.json"), '{ "web": ["not a key"] }');
+    const store = new MachineStore(dir);
+    expect(store.authorizedKeysOf("web")).toEqual([]);
+    expect(store.manifest.machines.map((m) => m.name)).toEqual(["web"]);
+  });
+
   test("a corrupt file is moved aside and reported, not trusted", () => {
     const dir = mkdtempSync(join(tmpdir(), "nohead-store-"));
     writeFileSync(join(dir, "manifest.json"), "{ not json");

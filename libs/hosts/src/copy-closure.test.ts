@@ -2,8 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NoheadError, type ManifestMachine } from "@nohead/schema";
-import { closureRoots, copyClosure, nixCopyArgv } from "./copy-closure.ts";
+import { type ManifestMachine, NoheadError } from "@nohead/schema";
+import { noheadErrorOf } from "@nohead/schema/testing";
+import { closureRoots, copyClosure, nixCopyArgv, nixSshOpts } from "./copy-closure.ts";
 
 /** A real, valid path in the local Nix store (added offline). */
 function storePath(): string {
@@ -41,6 +42,23 @@ describe("closures", () => {
       "ssh-ng://nix@lab",
       "/nix/store/aaa-x",
     ]);
+  });
+
+  test("NIX_SSHOPTS: the environment's own, then the host's sshOptions; none when neither", () => {
+    expect(nixSshOpts({ name: "lab", sshOptions: ["-p", "2222", "-i", "/k/lab"] }, "-v")).toBe(
+      "-v -p 2222 -i /k/lab",
+    );
+    expect(nixSshOpts({ name: "lab", sshOptions: ["-p", "2222"] }, undefined)).toBe("-p 2222");
+    expect(nixSshOpts({ name: "lab" }, "-v")).toBe("-v");
+    expect(nixSshOpts({ name: "lab", sshOptions: [] }, undefined)).toBeUndefined();
+    const error = noheadErrorOf(() =>
+      nixSshOpts({ name: "lab", sshOptions: ["-i", "/my keys/lab"] }, undefined),
+    );
+    expect(error.kind).toBe("config");
+    expect(error.message).toBe(
+      'host lab: the ssh option "/my keys/lab" holds whitespace, which nix copy cannot pass on (Nix splits NIX_SSHOPTS at whitespace)',
+    );
+    expect(error.hint).toBe("use paths without spaces in sshOptions (a symlink to the key will do)");
   });
 
   test("hosts that need no copy get none", async () => {

@@ -1,7 +1,7 @@
 /**
  * Gets machines' closures onto a host before it starts them, with Nix's own `nix copy` over SSH
- * (`ssh-ng://user@host`, argv only, no shell). Hosts that build for themselves or share this
- * computer's store need nothing.
+ * (`ssh-ng://user@host`, argv only, no shell), the host's `sshOptions` in `NIX_SSHOPTS`. Hosts
+ * that build for themselves or share this computer's store need nothing.
  */
 import { NIX_FEATURE_FLAGS } from "@nohead/nixgen";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
@@ -17,6 +17,27 @@ export function closureRoots(machines: ManifestMachine[], storeDir = "/nix/store
     }
   }
   return [...roots].sort();
+}
+
+/**
+ * `NIX_SSHOPTS` for `nix copy`: the environment's own, then the host's options. Nix splits it at
+ * whitespace (no quoting), so an option holding whitespace cannot travel in it and is refused.
+ */
+export function nixSshOpts(
+  host: Pick<Host, "name" | "sshOptions">,
+  inherited: string | undefined,
+): string | undefined {
+  const options = host.sshOptions ?? [];
+  const spaced = options.find((o) => /\s/.test(o));
+  if (spaced !== undefined) {
+    throw new NoheadError(
+      "config",
+      `host ${host.name}: the ssh option "${spaced}" holds whitespace, which nix copy cannot pass on (Nix splits NIX_SSHOPTS at whitespace)`,
+      { hint: "use paths without spaces in sshOptions (a symlink to the key will do)" },
+    );
+  }
+  const joined = [inherited ?? "", ...options].filter((o) => o !== "").join(" ");
+  return joined === "" ? undefined : joined;
 }
 
 /** The `nix copy` argv that sends `storePaths` to `sshTarget`. */
@@ -47,7 +68,7 @@ export interface CopyReport {
  * await copyClosure(lab, closureRoots(placed.get("lab") ?? []));
  */
 export async function copyClosure(
-  host: Pick<Host, "name" | "closures" | "sshTarget">,
+  host: Pick<Host, "name" | "closures" | "sshTarget" | "sshOptions">,
   storePaths: string[],
   {
     timeoutMs = 30 * 60_000,
@@ -67,11 +88,13 @@ export async function copyClosure(
       throw new NoheadError("usage", `not a store path: ${path}`);
     }
   }
+  const { NIX_SSHOPTS: inherited, ...rest } = env;
+  const sshOpts = nixSshOpts(host, inherited);
   const child = Bun.spawn(nixCopyArgv(host.sshTarget, storePaths), {
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",
-    env,
+    env: sshOpts === undefined ? rest : { ...rest, NIX_SSHOPTS: sshOpts },
     timeout: timeoutMs,
     killSignal: "SIGTERM",
   });

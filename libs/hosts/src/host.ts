@@ -16,7 +16,10 @@ export interface HostCapabilities {
   logs: boolean;
   /** Build a flake on the host itself (`build`). */
   build: boolean;
-  /** `nohead ssh` can reach the guests' forwarded SSH ports from this computer. */
+  /**
+   * `nohead ssh` can reach the guests' forwarded SSH ports from this computer (for an agent:
+   * through its host's SSH, `sshTarget`).
+   */
   ssh: boolean;
 }
 
@@ -32,6 +35,8 @@ export interface HostStartOptions {
   fresh?: boolean;
   /** Extra QEMU arguments (an agent refuses them unless it runs with --allow-qemu-args). */
   qemuArgs?: string[];
+  /** OpenSSH public key lines the guests authorize besides the host's own key (`nohead ssh`). */
+  authorizedKeys?: string[];
   onProgress?: (progress: StartProgress) => void;
 }
 
@@ -53,8 +58,10 @@ export interface Host {
   readonly name: string;
   readonly capabilities: HostCapabilities;
   readonly closures: ClosureTransport;
-  /** `user@host` for `nix copy --to ssh-ng://…` (nix-copy hosts). */
+  /** `user@host` of the host's own SSH: `nix copy --to ssh-ng://…` and the jump of `nohead ssh`. */
   readonly sshTarget?: string | undefined;
+  /** OpenSSH client options for `sshTarget` (`["-p", "2222", "-i", "~/.ssh/lab"]`). */
+  readonly sshOptions?: readonly string[] | undefined;
   /** Starts `machines` (dependencies first) and resolves when each is ready or failed. */
   start(machines: ManifestMachine[], options?: HostStartOptions): Promise<StartResult[]>;
   /** Stops `names` (default: every running VM), gracefully and bounded. */

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hostsFileLocations, loadHosts } from "./hosts-file.ts";
 import { noheadErrorOf } from "@nohead/schema/testing";
+import { hostsFileLocations, loadHosts } from "./hosts-file.ts";
 
 function layout() {
   const root = mkdtempSync(join(tmpdir(), "nohead-hosts-"));
@@ -104,6 +104,53 @@ describe("the hosts file", () => {
       expect(error.message).toContain(part);
     }
     expect(error.hint).toBe("docs/hosts.md shows the format");
+  });
+
+  test("sshOptions: an argv list kept as written; needs sshTarget; no backslash or control characters", () => {
+    const { home, stateDir, projectFile } = layout();
+    const sshOptions = ["-p", "2222", "-i", "/keys/lab key's id"];
+    writeFileSync(
+      projectFile,
+      JSON.stringify({
+        hosts: {
+          lab: { url: "https://lab", tokenFile: "t", closures: "shared", sshTarget: "nix@lab", sshOptions },
+        },
+      }),
+    );
+    expect(loadHosts(stateDir, { HOME: home }).get("lab")?.sshOptions).toEqual(sshOptions);
+
+    writeFileSync(
+      projectFile,
+      JSON.stringify({
+        hosts: {
+          a: { url: "https://a", tokenFile: "t", closures: "shared", sshOptions: ["-p", "2222"] },
+          b: {
+            url: "https://b",
+            tokenFile: "t",
+            closures: "shared",
+            sshTarget: "nix@b",
+            sshOptions: ["C:\\key"],
+          },
+          c: {
+            url: "https://c",
+            tokenFile: "t",
+            closures: "shared",
+            sshTarget: "nix@c",
+            sshOptions: ["-p\n2"],
+          },
+        },
+      }),
+    );
+    const error = noheadErrorOf(() => loadHosts(stateDir, { HOME: home }));
+    expect(error.kind).toBe("config");
+    for (const part of [
+      "sshOptions needs sshTarget (user@host)",
+      "hosts.b.sshOptions[0]",
+      "hosts.c.sshOptions[0]",
+      "must be printable ASCII without a backslash",
+    ]) {
+      expect(error.message).toContain(part);
+    }
   });
 
   test("a file that is not JSON is a config error naming it", () => {

@@ -14,6 +14,21 @@ const SshTarget = z
   .string()
   .regex(/^[a-z_][a-z0-9_.-]*@[A-Za-z0-9.-]+$/, "must be user@host, such as nix@lab.example.org");
 
+/**
+ * OpenSSH client options for `sshTarget`, one argv element each. Printable characters only, no
+ * backslash: they are shell-quoted into a ProxyCommand, whose quotes OpenSSH checks itself, reading
+ * a backslash before a quote as an escape (`invalid quotes`).
+ */
+export const SshOptions = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[ -[\]-~]+$/, "must be printable ASCII without a backslash"),
+  )
+  .max(32);
+
 export const HostEntry = z
   .strictObject({
     url: z
@@ -28,9 +43,21 @@ export const HostEntry = z
       .describe(
         "nix-copy: copy built closures over SSH; agent-builds: the agent builds the flake itself; shared: the agent sees this computer's /nix/store",
       ),
-    sshTarget: SshTarget.optional().describe("user@host for `nix copy --to ssh-ng://…` (nix-copy hosts)"),
+    sshTarget: SshTarget.optional().describe(
+      "user@host of the host's SSH: `nix copy --to ssh-ng://…` (nix-copy hosts) and the jump of `nohead ssh`",
+    ),
+    sshOptions: SshOptions.optional().describe(
+      'OpenSSH client options for sshTarget, one argv element each, such as ["-p", "2222", "-i", "~/.ssh/lab"]',
+    ),
   })
   .superRefine((entry, ctx) => {
+    if (entry.sshOptions && !entry.sshTarget) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sshOptions"],
+        message: "sshOptions needs sshTarget (user@host)",
+      });
+    }
     if (entry.closures === "nix-copy" && !entry.sshTarget) {
       ctx.addIssue({
         code: "custom",

@@ -10,5 +10,6 @@ export * from "./open-hosts.ts";
 export * from "./place-machines.ts";
 export * from "./remote-host.ts";
 export * from "./sse-events.ts";
+export * from "./ssh-jump.ts";
 export * from "./start-on-hosts.ts";
 export * from "./status-of-hosts.ts";

@@ -5,11 +5,11 @@
  */
 import { join } from "node:path";
 import { buildFlake, followConsole } from "@nohead/agent";
+import type { BuildEvent } from "@nohead/nixgen";
 import type { ExecResult } from "@nohead/qemu";
 import type { Manifest, ManifestMachine } from "@nohead/schema";
 import { Fleet, type StartResult, type StopReport, type VmStatus } from "@nohead/supervisor";
 import type { Host, HostBuildResult, HostCapabilities, HostLogOptions, HostStartOptions } from "./host.ts";
-import type { BuildEvent } from "@nohead/nixgen";
 
 export class LocalHost implements Host {
   readonly capabilities: HostCapabilities = { exec: true, logs: true, build: true, ssh: true };
@@ -29,11 +29,11 @@ export class LocalHost implements Host {
   }
 
   async start(machines: ManifestMachine[], options: HostStartOptions = {}): Promise<StartResult[]> {
-    const { display = "none", fresh = false, qemuArgs = [], onProgress } = options;
+    const { display = "none", fresh = false, qemuArgs = [], authorizedKeys = [], onProgress } = options;
     this.fleet = this.withMachines(machines);
     return this.fleet.start(
       machines.map((m) => m.name),
-      { display, fresh, extraArgs: qemuArgs, ...(onProgress ? { onProgress } : {}) },
+      { display, fresh, extraArgs: qemuArgs, authorizedKeys, ...(onProgress ? { onProgress } : {}) },
     );
   }
 

@@ -1,3 +1,4 @@
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,4 +25,27 @@ describeHostConformance("RemoteHost on a real agent", async () => {
       rmSync(fixture.projectDir, { recursive: true, force: true });
     },
   };
+});
+
+describe("RemoteHost's ssh capability", () => {
+  test("is there only when the hosts file gives the host's sshTarget (the jump for nohead ssh)", () => {
+    const token = generateToken();
+    const without = new RemoteHost({ name: "lab", url: "http://127.0.0.1:1", token });
+    expect(without.capabilities.ssh).toBe(false);
+    const withTarget = RemoteHost.fromHostsFile(
+      {
+        name: "lab",
+        url: "http://127.0.0.1:1",
+        tokenFile: "/t",
+        closures: "nix-copy",
+        sshTarget: "nix@lab",
+        sshOptions: ["-p", "2222"],
+        declaredIn: "/h.json",
+      },
+      () => token,
+    );
+    expect(withTarget.capabilities).toEqual({ exec: true, logs: true, build: true, ssh: true });
+    expect(withTarget.sshTarget).toBe("nix@lab");
+    expect(withTarget.sshOptions).toEqual(["-p", "2222"]);
+  });
 });

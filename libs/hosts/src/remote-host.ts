@@ -32,6 +32,7 @@ export interface RemoteHostOptions {
   token: string;
   closures?: ClosureTransport;
   sshTarget?: string | undefined;
+  sshOptions?: readonly string[] | undefined;
 }
 
 export class RemoteHost implements Host {
@@ -39,8 +40,12 @@ export class RemoteHost implements Host {
   readonly url: string;
   readonly closures: ClosureTransport;
   readonly sshTarget: string | undefined;
-  /** The guests' forwarded ports are on the agent's loopback, out of this computer's reach. */
-  readonly capabilities: HostCapabilities = { exec: true, logs: true, build: true, ssh: false };
+  readonly sshOptions: readonly string[] | undefined;
+  /**
+   * The guests' forwarded ports are on the agent's loopback: `nohead ssh` reaches them through
+   * the host's SSH, so only when the hosts file gives its `sshTarget`.
+   */
+  readonly capabilities: HostCapabilities;
   private readonly client: ReturnType<typeof hc<AgentApp>>;
 
   /**
@@ -48,11 +53,13 @@ export class RemoteHost implements Host {
    * const lab = new RemoteHost({ name: "lab", url: "https://lab:7420", token });
    * await lab.start(manifest.machines.filter((m) => m.host === "lab"));
    */
-  constructor({ name, url, token, closures = "agent-builds", sshTarget }: RemoteHostOptions) {
+  constructor({ name, url, token, closures = "agent-builds", sshTarget, sshOptions }: RemoteHostOptions) {
     this.name = name;
     this.url = url.replace(/\/+$/, "");
     this.closures = closures;
     this.sshTarget = sshTarget;
+    this.sshOptions = sshOptions;
+    this.capabilities = { exec: true, logs: true, build: true, ssh: sshTarget !== undefined };
     this.client = hc<AgentApp>(this.url, { headers: { Authorization: `Bearer ${token}` } });
   }
 
@@ -64,6 +71,7 @@ export class RemoteHost implements Host {
       token: readToken(host.tokenFile),
       closures: host.closures,
       sshTarget: host.sshTarget,
+      sshOptions: host.sshOptions,
     });
   }
 
@@ -73,13 +81,19 @@ export class RemoteHost implements Host {
   }
 
   async start(machines: ManifestMachine[], options: HostStartOptions = {}): Promise<StartResult[]> {
-    const { display = "none", fresh = false, qemuArgs, onProgress } = options;
+    const { display = "none", fresh = false, qemuArgs, authorizedKeys = [], onProgress } = options;
     if (display !== "none") {
       throw new NoheadError("usage", `host ${this.name} runs machines headless; it cannot show windows`, {
         hint: "drop -w/--window for machines placed on an agent",
       });
     }
-    const json = { machines, display, fresh, ...(qemuArgs && qemuArgs.length > 0 ? { qemuArgs } : {}) };
+    const json = {
+      machines,
+      display,
+      fresh,
+      ...(qemuArgs && qemuArgs.length > 0 ? { qemuArgs } : {}),
+      ...(authorizedKeys.length > 0 ? { authorizedKeys } : {}),
+    };
     // The event stream keeps a long start alive through proxies, and reports progress.
     const response = await this.call(() =>
       this.client.v1.vms.start.$post({ json }, { headers: { Accept: "text/event-stream" } }),

@@ -37,6 +37,11 @@ export interface StartOptions {
   display?: "none" | "window";
   fresh?: boolean;
   extraArgs?: string[];
+  /**
+   * OpenSSH public key lines the guests authorize besides the project's own key (an agent's
+   * clients); one key a line, no line breaks inside.
+   */
+  authorizedKeys?: string[];
   onProgress?: (p: StartProgress) => void;
 }
 
@@ -165,12 +170,13 @@ export class Fleet {
    * dependencies first, each in its own worker; resolves when all are ready or failed.
    */
   async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
-    const { display = "none", fresh = false, extraArgs = [], onProgress = () => undefined } = options;
+    const { display = "none", fresh = false, extraArgs = [], authorizedKeys = [] } = options;
+    const { onProgress = () => undefined } = options;
     const wanted = names ?? this.manifest.machines.map((m) => m.name);
     const toStart = this.withDependencies(wanted).filter(
       (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
     );
-    const [{ ensureSshIdentity }, { startAll }] = await Promise.all([
+    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }] = await Promise.all([
       import("./ssh-identity.ts"),
       import("./vm-pool.ts"),
     ]);
@@ -186,7 +192,11 @@ export class Fleet {
         extraArgs,
         network: machine.network ? network : null,
         credentials: {
-          "nohead.ssh-authorized-keys": ssh.publicKey,
+          "nohead.ssh-authorized-keys": authorizedKeysFile(
+            ssh,
+            vmPaths(this.project, name).dir,
+            authorizedKeys,
+          ),
           ...Object.fromEntries(machine.secrets.map((s) => [s.name, s.hostPath])),
         },
       };

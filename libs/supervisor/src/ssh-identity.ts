@@ -3,7 +3,7 @@
  * its public half handed to every guest at run time as the `nohead.ssh-authorized-keys`
  * credential, so `nohead ssh` logs in without a password and nothing lands in the Nix store.
  */
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NoheadError } from "@nohead/schema";
 import type { Project } from "./project.ts";
@@ -58,4 +58,36 @@ export function ensureSshIdentity(project: Project): SshIdentity {
     }
   }
   return { privateKey, publicKey };
+}
+
+/** A public key line's type and key (the comment left out): what makes two lines the same key. */
+function keyOf(line: string): string {
+  return line.trim().split(/\s+/).slice(0, 2).join(" ");
+}
+
+/**
+ * The file handed to a guest as its `nohead.ssh-authorized-keys` credential: the project's public
+ * key file itself, or — when `extraKeys` adds keys it lacks (an agent's clients) — a file in the
+ * VM's state dir (`<vmDir>/authorized_keys`) with the project's key and those, one a line.
+ *
+ * @example
+ * authorizedKeysFile(ensureSshIdentity(project), vmPaths(project, "web-1").dir, [clientKey]);
+ * // => "/srv/agent/vms/web-1/authorized_keys"
+ */
+export function authorizedKeysFile(identity: SshIdentity, vmDir: string, extraKeys: string[]): string {
+  for (const key of extraKeys) {
+    if (/[\r\n\0]/.test(key)) {
+      throw new NoheadError("usage", "an authorized SSH key holds a line break; give one key per entry");
+    }
+  }
+  const own = readFileSync(identity.publicKey, "utf8").trim();
+  const lines = new Map<string, string>([[keyOf(own), own]]);
+  for (const key of extraKeys) if (!lines.has(keyOf(key))) lines.set(keyOf(key), key.trim());
+  if (lines.size === 1) return identity.publicKey;
+  mkdirSync(vmDir, { recursive: true, mode: 0o700 });
+  const file = join(vmDir, "authorized_keys");
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${[...lines.values()].join("\n")}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+  return file;
 }

@@ -3,11 +3,13 @@
  * when they are ready, with a live line per VM; `--attach` stays in the foreground, streams the
  * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
  */
+
+import { readFileSync } from "node:fs";
 import type { HostStartOptions } from "@nohead/hosts";
 import type { ManifestMachine } from "@nohead/schema";
-import type { Fleet, StartResult } from "@nohead/supervisor";
-import pc from "picocolors";
 import { usageError } from "@nohead/schema";
+import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
+import pc from "picocolors";
 import { takeOwnOptions } from "../argv.ts";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
@@ -76,7 +78,8 @@ const RUN_FLAGS: Record<string, string> = {
 
 /**
  * Starts machines on the hosts they are placed on (`host` option, or `--host` for all), copying
- * closures as each host declares, and records where each one runs.
+ * closures as each host declares, and records where each one runs. The guests authorize the
+ * project's SSH key wherever they run, so `nohead ssh` logs in there too.
  */
 async function startElsewhere(
   fleet: Fleet,
@@ -85,7 +88,12 @@ async function startElsewhere(
   options: HostStartOptions,
 ): Promise<StartResult[]> {
   const { openHosts, startOnHosts } = await import("@nohead/hosts");
-  const reports = await startOnHosts(machines, openHosts(fleet), { ...options, override });
+  const projectKey = readFileSync(ensureSshIdentity(fleet.project).publicKey, "utf8").trim();
+  const reports = await startOnHosts(machines, openHosts(fleet), {
+    ...options,
+    authorizedKeys: [projectKey],
+    override,
+  });
   const results: StartResult[] = [];
   for (const report of reports) {
     recordPlacement(

@@ -1,18 +1,30 @@
 /**
  * `nohead ssh <vm> [ssh args…]`: the system's OpenSSH client to the VM's SSH forward as its user,
  * with the project's key; waits for sshd first; host keys never written to known_hosts (every VM
- * boot makes new ones, and ports are reused).
+ * boot makes new ones, and ports are reused). A VM on an agent is reached through its host's own
+ * SSH (the hosts file's `sshTarget`), where its forward listens.
  */
-import { NoheadError } from "@nohead/schema";
+import type { Host } from "@nohead/hosts";
 import { probeSshBanner } from "@nohead/qemu";
-import { ensureSshIdentity, vmStatus } from "@nohead/supervisor";
+import { NoheadError } from "@nohead/schema";
+import { ensureSshIdentity, type Fleet, type VmStatus, vmStatus } from "@nohead/supervisor";
 import { withoutSeparator } from "../argv.ts";
 import { openFleet } from "../open-fleet.ts";
 import { remoteHostOf } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
-/** The argv of `ssh` to `user@address:port` with the project's key. */
-export function sshArgv(key: string, user: string, address: string, port: number, extra: string[]): string[] {
+/** Where `ssh` connects: the guest's forward as its host sees it, and how to get there. */
+interface SshDestination {
+  user: string;
+  address: string;
+  port: number;
+  /** A ProxyCommand through the VM's host, or null to connect directly. */
+  proxyCommand: string | null;
+}
+
+/** The argv of `ssh` to `user@address:port` with the project's key (through `proxyCommand`, if any). */
+export function sshArgv(key: string, destination: SshDestination, extra: string[]): string[] {
+  const { user, address, port, proxyCommand } = destination;
   return [
     "ssh",
     "-i",
@@ -27,6 +39,7 @@ export function sshArgv(key: string, user: string, address: string, port: number
     "LogLevel=ERROR",
     "-o",
     "IdentitiesOnly=yes",
+    ...(proxyCommand ? ["-o", `ProxyCommand=${proxyCommand}`] : []),
     `${user}@${address}`,
     ...extra,
   ];
@@ -35,27 +48,34 @@ export function sshArgv(key: string, user: string, address: string, port: number
 export async function run([name, sshArgs, options]: unknown[], globals: GlobalOptions): Promise<number> {
   const { wait = 60 } = options as { wait?: number };
   const fleet = openFleet(globals);
-  const [vm] = fleet.resolveNames([name as string]);
-  const host = await remoteHostOf(fleet, vm as string);
-  if (host && !host.capabilities.ssh) {
-    throw new NoheadError(
-      "failed",
-      `runs on host ${host.name}, whose forwarded ports this computer cannot reach`,
-      {
-        machine: vm,
-        hint: `use \`nohead exec ${vm} -- <command>\` (through the guest agent), or ssh to ${host.name} and use nohead there`,
-      },
-    );
-  }
-  const status = vmStatus(fleet.project, vm as string);
-  if (status.condition !== "running") {
-    throw new NoheadError("conflict", `is not running (${status.condition})`, {
-      machine: vm,
-      hint: `nohead run ${vm}`,
-    });
-  }
+  const [vm] = fleet.resolveNames([name as string]) as [string];
+  const host = await remoteHostOf(fleet, vm);
+  const destination = host ? await onHost(host, vm, wait) : await onThisComputer(fleet, vm, wait);
+  const key = ensureSshIdentity(fleet.project).privateKey;
+  const child = Bun.spawn(sshArgv(key, destination, withoutSeparator(sshArgs as string[])), {
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  return await child.exited;
+}
+
+function notRunning(vm: string, condition: string): NoheadError {
+  return new NoheadError("conflict", `is not running (${condition})`, {
+    machine: vm,
+    hint: `nohead run ${vm}`,
+  });
+}
+
+function sshForward(vm: string, status: VmStatus) {
   const forward = status.forwards.find((f) => f.name === "ssh");
   if (!forward) throw new NoheadError("failed", "has no SSH forward", { machine: vm });
+  return forward;
+}
+
+/** A VM here: its forward, once sshd answers on it (at most `wait` seconds). */
+async function onThisComputer(fleet: Fleet, vm: string, wait: number): Promise<SshDestination> {
+  const status = vmStatus(fleet.project, vm);
+  if (status.condition !== "running") throw notRunning(vm, status.condition);
+  const forward = sshForward(vm, status);
   const deadline = performance.now() + wait * 1000;
   for (;;) {
     const probe = await probeSshBanner(forward.hostAddress, forward.hostPort, 3000);
@@ -72,18 +92,51 @@ export async function run([name, sshArgs, options]: unknown[], globals: GlobalOp
     }
     await Bun.sleep(500);
   }
-  const key = ensureSshIdentity(fleet.project).privateKey;
-  const child = Bun.spawn(
-    sshArgv(
-      key,
-      status.username ?? "nixy",
-      forward.hostAddress,
-      forward.hostPort,
-      withoutSeparator(sshArgs as string[]),
-    ),
-    {
-      stdio: ["inherit", "inherit", "inherit"],
-    },
-  );
-  return await child.exited;
+  return {
+    user: status.username ?? "nixy",
+    address: forward.hostAddress,
+    port: forward.hostPort,
+    proxyCommand: null,
+  };
+}
+
+/**
+ * A VM on an agent: its forward on the agent's host, reached through the host's SSH, once the
+ * agent reports it `ready` (its SSH banner answered there) — waiting at most `wait` seconds.
+ */
+async function onHost(host: Host, vm: string, wait: number): Promise<SshDestination> {
+  if (!host.capabilities.ssh || !host.sshTarget) {
+    throw new NoheadError(
+      "config",
+      `runs on host ${host.name}, which has no sshTarget: nohead ssh reaches its guests through the host's SSH`,
+      {
+        machine: vm,
+        hint: `set "sshTarget": "user@host" for ${host.name} in the hosts file (docs/hosts.md), or use \`nohead exec ${vm} -- <command>\``,
+      },
+    );
+  }
+  const { sshJumpProxyCommand } = await import("@nohead/hosts");
+  const deadline = performance.now() + wait * 1000;
+  for (;;) {
+    const [status] = await host.status([vm]);
+    if (status?.condition !== "running") throw notRunning(vm, status?.condition ?? "unknown");
+    if (status.readiness === "ready") {
+      const forward = sshForward(vm, status);
+      return {
+        user: status.username ?? "nixy",
+        // The forward's address as the host sees it; one bound to every address is on its loopback too.
+        address: forward.hostAddress === "0.0.0.0" ? "127.0.0.1" : forward.hostAddress,
+        port: forward.hostPort,
+        proxyCommand: sshJumpProxyCommand(host.sshTarget, host.sshOptions),
+      };
+    }
+    if (performance.now() > deadline) {
+      throw new NoheadError(
+        "failed",
+        `is not ready on host ${host.name} after ${wait}s (readiness ${status.readiness ?? "none"})`,
+        { machine: vm, hint: `check the console: nohead logs ${vm}` },
+      );
+    }
+    await Bun.sleep(500);
+  }
 }
