@@ -1,10 +1,14 @@
 /**
  * The floor `nohead runall` is compared with: a bare script that launches a build's runners in
  * parallel with exactly the env and argv nohead gives them (`runnerInvocation`, `launchRunner`),
- * then polls what `ready` means for a machine with only `health.ssh` — an SSH banner on the ssh
- * forward and a guest-agent ping — every 100 ms. No workers, no state files, no locks, no
+ * then polls what `ready` means for a machine with only `health.ssh` — a guest-agent ping, then
+ * an SSH banner on the ssh forward — every 100 ms. No workers, no state files, no locks, no
  * readiness levels; the probes use nohead's deadlines (3 s). The VMs keep running after it
  * exits; the caller stops them.
+ *
+ * The agent is awaited before SSH, as nohead does: probing SSH while the guest still boots holds
+ * a connection that user networking accepted but the guest never answers, until the probe's 3 s
+ * deadline — measured here as a constant ~2 s penalty for 1 VM when both were polled at once.
  *
  * Run: `bun bench/bare-fleet.ts <result dir> <state dir>`; prints
  * `{ "readyMs": …, "vms": [{ "name", "pid", "startTicks", "qmp" }] }`.
@@ -84,12 +88,9 @@ async function untilReady(project: Project, vm: BareVm, started: number): Promis
     }
     if (sshPort === undefined) await Bun.sleep(POLL_MS);
   }
-  // Two independent loops, each polling every 100 ms: one slow probe never delays the other.
   const port = sshPort;
-  await Promise.all([
-    pollUntil(check, () => pingAgent(paths.guestAgent)),
-    pollUntil(check, () => probeSshBanner("127.0.0.1", port, 3000).then((r) => r.ok)),
-  ]);
+  await pollUntil(check, () => pingAgent(paths.guestAgent));
+  await pollUntil(check, () => probeSshBanner("127.0.0.1", port, 3000).then((r) => r.ok));
 }
 
 async function pollUntil(check: () => void, probe: () => Promise<boolean>): Promise<void> {
