@@ -154,7 +154,9 @@ export function buildProgram(version: string): Command {
     .action(lazy(() => import("./commands/destroy.ts")));
 
   withResult(program.command("ssh"))
-    .description("ssh into a VM as its user with the project's key (waits for sshd)")
+    .description(
+      "ssh into a VM as its user with the project's key (waits for sshd; on a host, through its SSH)",
+    )
     .argument("<vm>", "machine name")
     .argument("[ssh-args...]", "arguments for ssh (a command to run, -L …)")
     .addOption(new Option("--wait <seconds>", "how long to wait for sshd").argParser(positiveInt).default(60))
