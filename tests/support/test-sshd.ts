@@ -6,6 +6,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateSshKey } from "@nohead/supervisor";
+import { freePort } from "../../libs/qemu/src/testing/free-port.ts";
 
 export const SSHD = "/usr/sbin/sshd";
 
@@ -18,30 +20,6 @@ export interface TestSshd {
   /** Everything sshd printed so far. */
   output: () => string;
   stop: () => Promise<void>;
-}
-
-function keygen(file: string): void {
-  const made = Bun.spawnSync([
-    "ssh-keygen",
-    "-q",
-    "-t",
-    "ed25519",
-    "-N",
-    "",
-    "-C",
-    "nohead-test",
-    "-f",
-    file,
-  ]);
-  if (made.exitCode !== 0) throw new Error(`ssh-keygen failed: ${made.stderr.toString()}`);
-}
-
-/** A port that was free a moment ago (the kernel's pick). */
-function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = server;
-  server.stop(true);
-  return port;
 }
 
 /**
@@ -64,8 +42,8 @@ export async function startTestSshd(
   mkdirSync(clientKeyDir, { recursive: true });
   const hostKey = join(dir, "ssh_host_ed25519_key");
   const clientKey = join(clientKeyDir, "id_ed25519");
-  keygen(hostKey);
-  keygen(clientKey);
+  generateSshKey(hostKey, "nohead-test");
+  generateSshKey(clientKey, "nohead-test");
   const authorizedKeys = join(dir, "authorized_keys");
   writeFileSync(authorizedKeys, await Bun.file(`${clientKey}.pub`).text());
   const port = freePort();

@@ -10,6 +10,7 @@ import {
 import type { JsonLineCloseInfo } from "./json-line-socket.ts";
 import { type QmpEvent, QmpClient } from "./qmp-client.ts";
 import { FakeQmpServer, QEMU_7_2_GREETING } from "./testing/fake-qmp-server.ts";
+import { freePort } from "./testing/free-port.ts";
 import { startPausedQemu } from "./testing/paused-qemu.ts";
 import { rejectionOf } from "@nohead/schema/testing";
 
@@ -389,14 +390,6 @@ async function installedQemuVersion(): Promise<{ major: number; minor: number; m
   return { major: Number(match[1]), minor: Number(match[2]), micro: Number(match[3]) };
 }
 
-/** A host TCP port that was free a moment ago (for the fixed-port forward). */
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = listener;
-  listener.stop(true);
-  return port;
-}
-
 function tcpAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host: "127.0.0.1", port });
@@ -410,7 +403,7 @@ function tcpAccepts(port: number): Promise<boolean> {
 
 describe("QmpClient against real QEMU (paused, no guest)", () => {
   test("status, events on cont/stop, bound host forwards, one client at a time, and quit", async () => {
-    const fixedPort = await freePort();
+    const fixedPort = freePort();
     const qemu = await startPausedQemu({
       hostForwards: ["tcp:127.0.0.1:0-:22", `tcp:127.0.0.1:${fixedPort}-:80`],
     });

@@ -13,6 +13,23 @@ export interface SshIdentity {
   publicKey: string;
 }
 
+/**
+ * Makes an ed25519 key pair without a passphrase at `file` and `file.pub` with ssh-keygen
+ * (which refuses to overwrite: `file` must not exist).
+ */
+export function generateSshKey(file: string, comment: string, what = "an SSH key"): void {
+  const result = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], {
+    stdout: "ignore",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  if (result.exitCode !== 0) {
+    throw new NoheadError("failed", `could not create ${what}: ${result.stderr.toString().trim()}`, {
+      hint: "install the OpenSSH client (ssh-keygen)",
+    });
+  }
+}
+
 /** The project's key pair, created when missing. */
 export function ensureSshIdentity(project: Project): SshIdentity {
   const dir = join(project.stateDir, "ssh");
@@ -24,30 +41,7 @@ export function ensureSshIdentity(project: Project): SshIdentity {
     mkdirSync(project.stateDir, { recursive: true });
     const tmp = mkdtempSync(join(project.stateDir, "ssh.tmp-"));
     try {
-      const result = Bun.spawnSync(
-        [
-          "ssh-keygen",
-          "-q",
-          "-t",
-          "ed25519",
-          "-N",
-          "",
-          "-C",
-          `nohead-${project.id}`,
-          "-f",
-          join(tmp, "id_ed25519"),
-        ],
-        { stdout: "ignore", stderr: "pipe", stdin: "ignore" },
-      );
-      if (result.exitCode !== 0) {
-        throw new NoheadError(
-          "failed",
-          `could not create the project's SSH key: ${result.stderr.toString().trim()}`,
-          {
-            hint: "install the OpenSSH client (ssh-keygen)",
-          },
-        );
-      }
+      generateSshKey(join(tmp, "id_ed25519"), `nohead-${project.id}`, "the project's SSH key");
       try {
         renameSync(tmp, dir); // atomic; fails when another command got there first
       } catch (error) {
