@@ -40,6 +40,11 @@ export class NoheadError extends Error {
     this.hint = options.hint;
     this.machine = options.machine;
   }
+
+  /** The message and, in parentheses, the hint: for one-line fields such as a start's `failure`. */
+  get messageWithHint(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  }
 }
 
 /** Shorthands that read well at the throw site. */

@@ -59,26 +59,23 @@ export async function startVm(
   const paths = vmPaths(project, machine.name);
   const started = performance.now();
   const warnings: string[] = [];
-  let pid: number | null = null;
-  let forwards: BoundForward[] = [];
-  let health: HealthResult[] = [];
   ensureVmDirs(paths);
   // Where this boot's console output starts: the log is appended across runs.
   const consoleStart = existsSync(paths.consoleLog) ? statSync(paths.consoleLog).size : 0;
 
   const report = (readiness: Readiness, detail: string, warning?: string) => {
     if (warning) warnings.push(warning);
-    onProgress({ machine: machine.name, readiness, detail, forwards, ...(warning ? { warning } : {}) });
+    onProgress({ machine: machine.name, readiness, detail, forwards: [], ...(warning ? { warning } : {}) });
   };
-  const finish = (readiness: Readiness, failure: string | null): StartResult => ({
+  const finish = (outcome: WatchOutcome): StartResult => ({
     machine: machine.name,
-    ok: failure === null,
-    readiness,
-    pid,
-    forwards,
-    health,
-    failure,
-    consoleTail: failure === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
+    ok: outcome.failure === null,
+    readiness: outcome.readiness,
+    pid: outcome.pid,
+    forwards: outcome.forwards,
+    health: outcome.health,
+    failure: outcome.failure,
+    consoleTail: outcome.failure === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
     warnings,
     durationMs: performance.now() - started,
   });
@@ -146,17 +143,20 @@ export async function startVm(
         kernelParams: [],
         extraArgs: spec.extraArgs,
       });
-      const outcome = await watch({ machine, paths, display: spec.display, invocation }, onProgress);
-      pid = outcome.pid;
-      forwards = outcome.forwards;
-      health = outcome.health;
-      return finish(outcome.readiness, outcome.failure);
+      return finish(await watch({ machine, paths, display: spec.display, invocation }, onProgress));
     });
   } catch (error) {
     if (error instanceof NoheadError) {
       report("failed", error.message);
-      const result = finish("failed", error.hint ? `${error.message} (${error.hint})` : error.message);
-      return { ...result, consoleTail: [] };
+      // Nothing was launched: no pid, ports or console of this start to show.
+      const failed = finish({
+        readiness: "failed",
+        pid: null,
+        forwards: [],
+        health: [],
+        failure: error.messageWithHint,
+      });
+      return { ...failed, consoleTail: [] };
     }
     throw error;
   }

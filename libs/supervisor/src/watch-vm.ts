@@ -76,8 +76,12 @@ export async function watchVm(
     }));
   } catch (error) {
     // Errors do not cross the worker boundary with their hint: say it all here.
-    const message = error instanceof Error ? error.message : String(error);
-    const failure = error instanceof NoheadError && error.hint ? `${message} (${error.hint})` : message;
+    const failure =
+      error instanceof NoheadError
+        ? error.messageWithHint
+        : error instanceof Error
+          ? error.message
+          : String(error);
     report("failed", failure);
     return { readiness: "failed", pid: null, forwards, health, failure };
   }
