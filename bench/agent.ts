@@ -15,6 +15,7 @@ import { LocalHost, RemoteHost } from "@nohead/hosts";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { spawnAgent } from "../tests/agent/agent-process.ts";
 import { makeFixtureFleet } from "../tests/support/fixture-fleet.ts";
+import { fixtureInStore } from "../tests/support/fixture-in-store.ts";
 
 const { values } = parseArgs({
   options: {
@@ -71,17 +72,10 @@ function describeStart(label: string, wallMs: number, results: { ok: boolean; du
 
 const root = mkdtempSync(join(tmpdir(), "nohead-bench-agent-"));
 const stateDir = join(root, "agent-state");
-const fixture = await makeFixtureFleet(`{ ... }: { bench = { count = ${vmCount}; }; }`);
+const fixture = await fixtureInStore(await makeFixtureFleet(`{ ... }: { bench = { count = ${vmCount}; }; }`));
 const tokenFile = join(root, "token");
 const token = createTokenFile(tokenFile);
-const agent = await spawnAgent([
-  "--token-file",
-  tokenFile,
-  "--state-dir",
-  stateDir,
-  "--store-dir",
-  fixture.resultDir,
-]);
+const agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", stateDir]);
 const remote = new RemoteHost({ name: "bench", url: agent.url, token });
 const local = new LocalHost(Fleet.open({ cwd: fixture.projectDir }));
 console.log(

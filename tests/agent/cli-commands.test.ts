@@ -32,25 +32,33 @@ describe("nohead ui", () => {
     let out = "";
     const reader = child.stdout.getReader();
     const deadline = Date.now() + 20_000;
-    while (!/\?token=\S+/.test(out)) {
+    while (!/#token=\S+/.test(out)) {
       if (Date.now() > deadline) throw new Error(`nohead ui printed no link within 20 s: ${out}`);
       const { value, done } = await reader.read();
       if (done) throw new Error(`nohead ui ended: ${out}${await new Response(child.stderr).text()}`);
       out += new TextDecoder().decode(value);
     }
     reader.releaseLock();
-    const link = /(http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(out);
+    const link = /(http:\/\/127\.0\.0\.1:\d+)\/#token=(\S+)/.exec(out);
     expect(link).not.toBeNull();
     const [, base, token] = link as unknown as [string, string, string];
     expect(out).toStartWith(`status page of ${fixture.projectDir}:\n`);
 
-    const signIn = await fetch(`${base}/?token=${token}`, { redirect: "manual" });
-    expect(signIn.status).toBe(303);
-    const cookie = (signIn.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
-    const page = await (await fetch(`${base}/`, { headers: { Cookie: cookie } })).text();
+    const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain("<title>nohead — proj</title>");
-    expect(page).toContain('<tr data-vm="web-1">');
-    expect(page).toContain('<tr data-vm="web-2">');
+    const signIn = await fetch(`${base}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+    expect(signIn.status).toBe(200);
+    expect(signIn.headers.get("Set-Cookie")).toBeNull();
+    const { session } = (await signIn.json()) as { session: string };
+    const bySession = await fetch(`${base}/v1/vms`, { headers: { "X-Nohead-Session": session } });
+    expect(((await bySession.json()) as { vms: { name: string }[] }).vms.map((v) => v.name)).toEqual([
+      "web-1",
+      "web-2",
+    ]);
     const list = await fetch(`${base}/v1/vms`, { headers: { Authorization: `Bearer ${token}` } });
     expect(((await list.json()) as { vms: { name: string; condition: string }[] }).vms).toMatchObject([
       { name: "web-1", condition: "not-started" },

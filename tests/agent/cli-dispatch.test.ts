@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTokenFile } from "@nohead/agent";
+import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { makeRuntimeProject, type RuntimeProject, TEST_DEADLINES } from "../support/runtime-project.ts";
 import { type AgentProcess, qemuUsing, spawnAgent } from "./agent-process.ts";
 
@@ -21,18 +22,12 @@ beforeAll(async () => {
     beta = { host = "west"; ${TEST_DEADLINES} };
     gamma = { ${TEST_DEADLINES} };
   }`);
+  await fixtureInStore(project);
   const hosts: Record<string, unknown> = {};
   for (const name of ["east", "west"]) {
     const tokenFile = join(root, `${name}.token`);
     createTokenFile(tokenFile);
-    const agent = await spawnAgent([
-      "--token-file",
-      tokenFile,
-      "--state-dir",
-      join(root, `${name}-state`),
-      "--store-dir",
-      project.resultDir,
-    ]);
+    const agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", join(root, `${name}-state`)]);
     agents[name] = agent;
     hosts[name] = { url: agent.url, tokenFile, closures: "shared" };
   }

@@ -13,6 +13,7 @@ import { createTokenFile } from "@nohead/agent";
 import { copyClosure } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { rejectionOf } from "@nohead/schema/testing";
+import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { makeRuntimeProject, type RuntimeProject, TEST_DEADLINES } from "../support/runtime-project.ts";
 import { testTempDir } from "../support/temp-dir.ts";
 import { startTestSshd, type TestSshd } from "../support/test-sshd.ts";
@@ -43,19 +44,13 @@ function writeHosts(east: Record<string, unknown>): void {
 
 beforeAll(async () => {
   project = await makeRuntimeProject(`{ ... }: { alpha = { host = "east"; ${TEST_DEADLINES} }; }`);
+  await fixtureInStore(project);
   sshd = await startTestSshd(join(root, "sshd"), {
     clientKeyDir: jumpKeyDir,
     setEnv: { NIX_REMOTE: `local?root=${remoteStore}` },
   });
   createTokenFile(tokenFile);
-  agent = await spawnAgent([
-    "--token-file",
-    tokenFile,
-    "--state-dir",
-    agentState,
-    "--store-dir",
-    project.resultDir,
-  ]);
+  agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", agentState]);
   mkdirSync(join(project.projectDir, ".nohead"), { recursive: true });
   writeHosts({
     url: agent.url,

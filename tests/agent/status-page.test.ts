@@ -13,6 +13,7 @@ import { RemoteHost } from "@nohead/hosts";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
+import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { REPO_ROOT } from "../support/run-cli.ts";
 import { type AgentProcess, qemuUsing, spawnAgent } from "./agent-process.ts";
 
@@ -29,16 +30,9 @@ let page: Page;
 let token: string;
 
 beforeAll(async () => {
-  fixture = await makeFixtureFleet(`{ ... }: { web = { count = 2; }; }`);
+  fixture = await fixtureInStore(await makeFixtureFleet(`{ ... }: { web = { count = 2; }; }`));
   token = createTokenFile(tokenFile);
-  agent = await spawnAgent([
-    "--token-file",
-    tokenFile,
-    "--state-dir",
-    stateDir,
-    "--store-dir",
-    fixture.resultDir,
-  ]);
+  agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", stateDir]);
   host = new RemoteHost({ name: "page", url: agent.url, token });
   const started = await host.start(fixture.manifest.machines);
   if (!started.every((r) => r.ok)) throw new Error(`fixture VMs did not start: ${JSON.stringify(started)}`);
@@ -90,15 +84,12 @@ async function waitForText(locator: Locator, expected: string | RegExp, timeoutM
 }
 
 describe("the status page in Chromium", () => {
-  test("the sign-in link sets the session cookie and lands on the page", async () => {
-    const response = await page.goto(`${agent.url}/?token=${token}`);
+  test("the sign-in link lands on the page, its token out of the address bar", async () => {
+    const response = await page.goto(`${agent.url}/#token=${token}`);
     expect(response?.status()).toBe(200);
-    expect(new URL(page.url()).search).toBe("");
-    const cookies = await page.context().cookies();
-    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
-      ["nohead_session", true, "Strict"],
-    ]);
-    expect(cookies[0]?.value).not.toBe(token);
+    await page.locator("#status").waitFor({ state: "visible", timeout: 10_000 });
+    expect(new URL(page.url()).hash).toBe("");
+    expect(await page.context().cookies()).toEqual([]);
   });
 
   test("lists every VM with its state, readiness, ports and uptime", async () => {

@@ -13,6 +13,7 @@ import { createTokenFile, readTokenFile } from "@nohead/agent";
 import { loadHosts, placeMachines, RemoteHost, statusOfHosts } from "@nohead/hosts";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
+import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { type AgentProcess, qemuUsing, SERVE, spawnAgent } from "./agent-process.ts";
 
 /** Budget of the steps that boot VMs: generous, as CI machines are slow. */
@@ -28,9 +29,6 @@ const agentArgs = (name: "east" | "west") => [
   tokenFiles[name],
   "--state-dir",
   stateDirs[name],
-  // The fixture's runners stand in for store paths.
-  "--store-dir",
-  fixture.resultDir,
 ];
 
 /** The hosts file a user would write, in the project's .nohead/. */
@@ -55,7 +53,9 @@ function hosts(): Map<string, RemoteHost> {
 }
 
 beforeAll(async () => {
-  fixture = await makeFixtureFleet(`{ ... }: { alpha = { host = "east"; }; beta = { host = "west"; }; }`);
+  fixture = await fixtureInStore(
+    await makeFixtureFleet(`{ ... }: { alpha = { host = "east"; }; beta = { host = "west"; }; }`),
+  );
   createTokenFile(tokenFiles.east);
   createTokenFile(tokenFiles.west);
   [agents.east, agents.west] = await Promise.all([

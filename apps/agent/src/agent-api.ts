@@ -5,6 +5,7 @@
  */
 import { MachineName, ManifestMachine } from "@nohead/schema";
 import { z } from "zod";
+import { qemuArgsProblems } from "./qemu-args.ts";
 
 /** `:name` in `/v1/vms/:name/…`: a machine name (hostname label), never a path. */
 export const VmNameParam = z.strictObject({ name: MachineName });
@@ -37,7 +38,9 @@ export const StartRequest = z.strictObject({
     .array(z.string().max(MAX_ARG))
     .max(64)
     .optional()
-    .describe("Extra QEMU arguments; refused unless the agent runs with --allow-qemu-args"),
+    .describe(
+      "Extra QEMU arguments; refused unless the agent runs with --allow-qemu-args, and then only the harmless ones",
+    ),
   authorizedKeys: z
     .array(OpenSshPublicKey)
     .max(MAX_AUTHORIZED_KEYS)
@@ -51,28 +54,35 @@ export const StartRequest = z.strictObject({
 export type StartRequest = z.infer<typeof StartRequest>;
 
 export interface StartChecks {
-  /** Where runner and system paths must live (default /nix/store). */
-  storeDir: string;
   /** Where secret files must live on the agent host. */
   secretsDir: string;
   allowQemuArgs: boolean;
-  /** Returns why `path` is not an acceptable store path, or null. */
-  storePathProblem: (path: string) => string | null;
+  /** The host addresses forwards may bind (the agent's `--allow-forward-address`). */
+  forwardAddresses: string[];
+  /** Why each path is not an acceptable store path (null when it is), in order. */
+  storePathProblems: (paths: string[]) => Promise<(string | null)[]>;
 }
 
 /**
  * The start request schema of one agent: {@link StartRequest} plus the checks that depend on the
- * agent's configuration, so every problem of a request is listed in one 400 answer.
+ * agent's configuration, so every problem of a request is listed in one 400 answer. Store paths
+ * are checked last, in one batch (it asks Nix).
  */
 export function startRequestSchema(checks: StartChecks) {
-  return StartRequest.superRefine((body, ctx) => {
-    if (body.qemuArgs && body.qemuArgs.length > 0 && !checks.allowQemuArgs) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["qemuArgs"],
-        message:
-          "extra QEMU arguments are refused by this agent (start it with --allow-qemu-args to accept them)",
-      });
+  return StartRequest.superRefine(async (body, ctx) => {
+    if (body.qemuArgs && body.qemuArgs.length > 0) {
+      if (!checks.allowQemuArgs) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["qemuArgs"],
+          message:
+            "extra QEMU arguments are refused by this agent (start it with --allow-qemu-args to accept the harmless ones)",
+        });
+      } else {
+        for (const { index, message } of qemuArgsProblems(body.qemuArgs)) {
+          ctx.addIssue({ code: "custom", path: ["qemuArgs", index], message });
+        }
+      }
     }
     const seen = new Set<string>();
     body.machines.forEach((machine, i) => {
@@ -84,10 +94,15 @@ export function startRequestSchema(checks: StartChecks) {
         });
       }
       seen.add(machine.name);
-      for (const key of ["runner", "system"] as const) {
-        const problem = checks.storePathProblem(machine[key]);
-        if (problem) ctx.addIssue({ code: "custom", path: ["machines", i, key], message: problem });
-      }
+      machine.forwards.forEach((forward, j) => {
+        if (!checks.forwardAddresses.includes(forward.hostAddress)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["machines", i, "forwards", j, "hostAddress"],
+            message: `this agent binds forwarded ports to ${checks.forwardAddresses.join(", ")} only, got ${forward.hostAddress} (agent option --allow-forward-address)`,
+          });
+        }
+      });
       machine.secrets.forEach((secret, j) => {
         if (!isInside(secret.hostPath, checks.secretsDir)) {
           ctx.addIssue({
@@ -97,6 +112,17 @@ export function startRequestSchema(checks: StartChecks) {
           });
         }
       });
+    });
+    const keys = ["runner", "system"] as const;
+    const problems = await checks.storePathProblems(body.machines.flatMap((m) => keys.map((k) => m[k])));
+    problems.forEach((problem, n) => {
+      const i = Math.floor(n / keys.length);
+      if (problem)
+        ctx.addIssue({
+          code: "custom",
+          path: ["machines", i, keys[n % keys.length] ?? ""],
+          message: problem,
+        });
     });
   });
 }
@@ -144,7 +170,7 @@ export const FlakeInstallable = z
   .max(1024)
   .regex(
     /^[A-Za-z0-9./~][!"$-~]*#[A-Za-z0-9_][A-Za-z0-9_.'-]*$/,
-    "must be a flake reference with an attribute, such as github:me/fleet#default or path:/srv/fleet#web",
+    "must be a flake reference with an attribute, such as github:me/fleet#default",
   );
 
 /** `POST /v1/builds`. */

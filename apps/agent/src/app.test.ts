@@ -20,6 +20,8 @@ import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
 import { readSse } from "../../../libs/hosts/src/sse-events.ts";
 import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
+import { addToStore } from "../../../tests/support/fixture-in-store.ts";
+import { serveFlakeTarball } from "../../../tests/support/flake-tarball.ts";
 import { openAgentFleet } from "./agent-fleet.ts";
 import { createApp } from "./app.ts";
 
@@ -27,11 +29,13 @@ const TOKEN = "test-token-0123456789-abcdefghijklmnop";
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const JSON_AUTH = { ...AUTH, "Content-Type": "application/json" };
 const scratch = mkdtempSync(join(tmpdir(), "nohead-app-test-"));
-const storeDir = join(scratch, "store");
-const runner = join(storeDir, "aaaa-run-web-vm", "bin", "run-web-vm");
-mkdirSync(join(storeDir, "aaaa-run-web-vm", "bin"), { recursive: true });
-writeFileSync(runner, "#!/bin/sh\nexit 1\n");
-chmodSync(runner, 0o755);
+const runnerDir = join(scratch, "run-web-vm");
+mkdirSync(join(runnerDir, "bin"), { recursive: true });
+writeFileSync(join(runnerDir, "bin", "run-web-vm"), "#!/bin/sh\nexit 1\n");
+chmodSync(join(runnerDir, "bin", "run-web-vm"), 0o755);
+/** A store object of the real Nix store holding a runner that exits at once. */
+const storeObject = await addToStore(runnerDir);
+const runner = join(storeObject, "bin", "run-web-vm");
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -57,7 +61,7 @@ function machine(overrides: Record<string, unknown> = {}): ManifestMachine {
     initScript: false,
     diskImage: false,
     runner,
-    system: join(storeDir, "aaaa-run-web-vm"),
+    system: storeObject,
     ...overrides,
   } as ManifestMachine;
 }
@@ -65,10 +69,10 @@ function machine(overrides: Record<string, unknown> = {}): ManifestMachine {
 let stateDir: string;
 let app: ReturnType<typeof createApp>;
 
-function makeApp(options: { allowQemuArgs?: boolean } = {}) {
+function makeApp(options: { allowQemuArgs?: boolean; allowedFlakes?: string[] } = {}) {
   stateDir = mkdtempSync(join(scratch, "state-"));
   const { fleet, machines } = openAgentFleet(stateDir);
-  return createApp({ fleet, machines, token: TOKEN, version: "9.9.9", storeDir, ...options });
+  return createApp({ fleet, machines, token: TOKEN, version: "9.9.9", ...options });
 }
 
 beforeEach(() => {
@@ -160,12 +164,12 @@ describe("start request validation", () => {
     ["a runner outside the store", { machines: [machine({ runner: "/usr/bin/true" })] }, "machines.0.runner"],
     [
       "a runner escaping the store with ..",
-      { machines: [machine({ runner: `${storeDir}/aaaa-run-web-vm/../../../usr/bin/true` })] },
+      { machines: [machine({ runner: `${storeObject}/../../../usr/bin/true` })] },
       "machines.0.runner",
     ],
     [
       "a store path that does not exist",
-      { machines: [machine({ runner: `${storeDir}/zzzz-missing/bin/run` })] },
+      { machines: [machine({ runner: `/nix/store/${"z".repeat(32)}-missing/bin/run` })] },
       "machines.0.runner",
     ],
     ["a system outside the store", { machines: [machine({ system: "/etc" })] }, "machines.0.system"],
@@ -419,7 +423,7 @@ describe("what a local status server (nohead ui) refuses", () => {
   test("starting machines it was not built with, and builds, are 409", async () => {
     stateDir = mkdtempSync(join(scratch, "ui-"));
     const { fleet } = openAgentFleet(stateDir);
-    const ui = createApp({ fleet, token: TOKEN, version: "9.9.9", storeDir });
+    const ui = createApp({ fleet, token: TOKEN, version: "9.9.9" });
     const start = await ui.request("/v1/vms/start", {
       method: "POST",
       headers: JSON_AUTH,
@@ -452,9 +456,11 @@ describe("qemuArgs when the agent allows them", () => {
 });
 
 describe("POST /v1/builds", () => {
-  test("builds a flake with nix on the agent and streams progress, then the machines", async () => {
+  test("builds an allowed flake with nix on the agent and streams progress, then the machines", async () => {
     const flake = makeBuildFlake();
-    const res = await post("/v1/builds", { flake: `path:${flake}#default` });
+    const served = await serveFlakeTarball(flake);
+    app = makeApp({ allowedFlakes: ["http://127.0.0.1:*/*"] });
+    const res = await post("/v1/builds", { flake: `${served.url}#default` });
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toBe("text/event-stream");
     const events: { event: string; data: string }[] = [];
@@ -483,6 +489,7 @@ describe("POST /v1/builds", () => {
       expect(m.runner.startsWith("/nix/store/")).toBe(true);
       expect(existsSync(m.runner)).toBe(true);
     }
+    served.stop();
     rmSync(flake, { recursive: true, force: true });
   });
 });

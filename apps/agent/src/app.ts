@@ -1,13 +1,15 @@
 /**
  * The agent's HTTP API (`/v1/…`) and status page, as a Hono app over the same Fleet the CLI uses.
- * Every request is authenticated (but `/v1/health`), size-limited and validated by a strict zod
- * schema before anything runs; every error becomes one JSON shape in one `onError`. The machines
- * an agent is given are saved in its state dir, and VM state lives there too, so a restarted agent
- * finds, restarts and stops the VMs it started before.
+ * Every request has its `Host` and, when it changes something, its origin checked; it is
+ * authenticated (but `/v1/health`), size-limited and validated by a strict zod schema before
+ * anything runs; every error becomes one JSON shape in one `onError`. The machines an agent is
+ * given are saved in its state dir, and VM state lives there too, so a restarted agent finds,
+ * restarts and stops the VMs it started before.
  */
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { NoheadError } from "@nohead/schema";
-import { Fleet, type StartOptions } from "@nohead/supervisor";
+import { Fleet, type StartOptions, type StartResult, vmPaths } from "@nohead/supervisor";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -24,11 +26,16 @@ import {
 } from "./agent-api.ts";
 import { followConsole } from "./console-follow.ts";
 import { errorAnswer, onAgentError, onAgentNotFound } from "./error-response.ts";
-import { buildFlake } from "./flake-build.ts";
+import { buildFlake, clientOutcome } from "./flake-build.ts";
+import { flakePattern, flakeRefProblem } from "./flake-policy.ts";
 import type { MachineStore } from "./machine-store.ts";
+import { parseTrustedKey } from "./nix-signature.ts";
 import { type AgentBindings, noIdleTimeout } from "./no-idle-timeout.ts";
 import { pageRoutes } from "./page/page-routes.tsx";
-import { storePathProblem } from "./store-path.ts";
+import { PageSessions } from "./page-sessions.ts";
+import { requestGuard } from "./request-guard.ts";
+import { RunnerTrust } from "./runner-trust.ts";
+import { storePathProblems } from "./store-path.ts";
 import { type AuthVia, tokenAuth } from "./token-auth.ts";
 import { validTokenProblem } from "./token-file.ts";
 import { validate } from "./validate.ts";
@@ -43,6 +50,8 @@ export interface AgentEnv {
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** How often a quiet event stream sends a comment line, so proxies and clients see it alive. */
 export const HEARTBEAT_MS = 15_000;
+/** Most machines an agent keeps unless its operator says otherwise. */
+export const DEFAULT_MAX_MACHINES = 32;
 
 export interface AgentAppOptions {
   /** The runtime: its project's state dir holds the VMs' state. */
@@ -51,10 +60,26 @@ export interface AgentAppOptions {
   token: string;
   /** Reported by `/v1/health` and the page. */
   version: string;
-  /** Accept `qemuArgs` in start requests (they can do anything QEMU can). Default false. */
+  /** Accept the harmless `qemuArgs` (qemu-args.ts lists them) in start requests. Default false. */
   allowQemuArgs?: boolean;
-  /** Runner and system paths must be inside this directory and exist. Default /nix/store. */
+  /** The Nix store: runner and system paths must be valid store paths in it. Default /nix/store. */
   storeDir?: string;
+  /**
+   * Start only runners whose closures this agent built or that are signed by one of
+   * `trustedPublicKeys` (Nix's `name:base64` keys). Default false: any valid store path.
+   */
+  onlyTrustedRunners?: boolean;
+  trustedPublicKeys?: string[];
+  /** Patterns of the flake references `POST /v1/builds` builds (flake-policy.ts). Default none. */
+  allowedFlakes?: string[];
+  /** Host addresses machines' forwards may bind. Default `["127.0.0.1"]`. */
+  forwardAddresses?: string[];
+  /** Most machines this agent keeps (saved or with state). Default {@link DEFAULT_MAX_MACHINES}. */
+  maxMachines?: number;
+  /** Host names requests may name besides IP literals and localhost (DNS-rebinding defence). */
+  allowedHosts?: string[];
+  /** Served over TLS: the `Host` check is left to the certificate. Default false. */
+  tls?: boolean;
   /** Secret files must be inside this directory. Default `<stateDir>/secrets`. */
   secretsDir?: string;
   /**
@@ -78,7 +103,13 @@ export interface AgentAppOptions {
  */
 export function createApp(options: AgentAppOptions) {
   const { fleet: baseFleet, token, version, allowQemuArgs = false, storeDir = "/nix/store" } = options;
-  const { machines, title = "nohead" } = options;
+  const { machines, title = "nohead", onlyTrustedRunners = false, trustedPublicKeys = [] } = options;
+  const {
+    allowedFlakes = [],
+    forwardAddresses = ["127.0.0.1"],
+    maxMachines = DEFAULT_MAX_MACHINES,
+  } = options;
+  const { allowedHosts = [], tls = false } = options;
   const secretsDir = options.secretsDir ?? join(baseFleet.project.stateDir, "secrets");
   const tokenProblem = validTokenProblem(token);
   if (tokenProblem) throw new NoheadError("usage", `the agent's token ${tokenProblem}`);
@@ -89,14 +120,41 @@ export function createApp(options: AgentAppOptions) {
     );
   }
 
+  if (!Number.isInteger(maxMachines) || maxMachines < 1) {
+    throw new NoheadError("usage", `maxMachines must be a positive integer, got ${maxMachines}`);
+  }
+  const buildsDir = join(baseFleet.project.stateDir, "builds");
+  const flakePatterns = allowedFlakes.map((pattern) => {
+    try {
+      return flakePattern(pattern);
+    } catch (error) {
+      throw new NoheadError("usage", (error as Error).message, {
+        hint: "e.g. --allow-flake 'github:myorg/*'",
+      });
+    }
+  });
+  const trust = onlyTrustedRunners
+    ? new RunnerTrust(
+        trustedPublicKeys.map((key) => {
+          try {
+            return parseTrustedKey(key);
+          } catch (error) {
+            throw new NoheadError("usage", (error as Error).message);
+          }
+        }),
+        buildsDir,
+      )
+    : null;
+  const sessions = new PageSessions();
+
   /** The fleet as of now: the saved machines change with every start request. */
   const currentFleet = (): Fleet =>
     machines ? new Fleet(baseFleet.project, baseFleet.resultPath, machines.manifest) : baseFleet;
   const startSchema = startRequestSchema({
-    storeDir,
     secretsDir,
     allowQemuArgs,
-    storePathProblem: (path) => storePathProblem(path, storeDir),
+    forwardAddresses,
+    storePathProblems: (paths) => storePathProblems(paths, { storeDir, trust }),
   });
   const longRunning = noIdleTimeout();
 
@@ -110,6 +168,18 @@ export function createApp(options: AgentAppOptions) {
         });
       }
       checkDependencies(body, machines);
+      checkSecretsExist(body);
+      const known = new Set(currentFleet().names());
+      const fresh = body.machines.map((m) => m.name).filter((n) => !known.has(n));
+      if (known.size + fresh.length > maxMachines) {
+        throw new NoheadError(
+          "conflict",
+          `this agent keeps at most ${maxMachines} machines; it has ${known.size} and the request adds ${fresh.length}`,
+          {
+            hint: "destroy machines you no longer need (DELETE /v1/vms/<name>), or raise the agent's --max-machines",
+          },
+        );
+      }
       const authorizedKeys = body.authorizedKeys ?? [];
       machines.merge(body.machines, body.network, authorizedKeys);
       const fleet = currentFleet();
@@ -120,10 +190,21 @@ export function createApp(options: AgentAppOptions) {
         extraArgs: body.qemuArgs ?? [],
         authorizedKeys,
       };
-      if (!wantsEventStream(c)) return c.json({ machines: await fleet.start(names, start) });
+      /** A new machine whose start failed before anything ran leaves neither a definition nor a directory. */
+      const forgetUnlaunched = (results: StartResult[]): StartResult[] => {
+        for (const result of results) {
+          if (result.ok || result.pid !== null || !fresh.includes(result.machine)) continue;
+          machines.forget(result.machine);
+          const dir = vmPaths(fleet.project, result.machine).dir;
+          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+        }
+        return results;
+      };
+      if (!wantsEventStream(c))
+        return c.json({ machines: forgetUnlaunched(await fleet.start(names, start)) });
       return eventStream(c, async (send) => {
         const results = await fleet.start(names, { ...start, onProgress: (p) => send("progress", p) });
-        send("result", { machines: results });
+        send("result", { machines: forgetUnlaunched(results) });
       });
     })
     .get("/:name", validate("param", VmNameParam), (c) => {
@@ -207,10 +288,18 @@ export function createApp(options: AgentAppOptions) {
         hint: "build with `nohead build`; agents (`nohead agent serve`) build for remote clients",
       });
     }
-    const buildsDir = join(baseFleet.project.stateDir, "builds");
+    const problem = flakeRefProblem(flake, flakePatterns);
+    if (problem) {
+      throw new HTTPException(403, { message: problem });
+    }
     return eventStream(c, async (send) => {
       const { outcome, manifest } = await buildFlake(flake, buildsDir, (event) => send("build", event));
-      send("result", { ...outcome, machines: manifest?.machines ?? [] });
+      if (outcome.error || outcome.failed.length > 0) {
+        console.error(
+          `build of ${flake} failed: ${outcome.error ?? outcome.failed.map((f) => `${f.machine}: ${f.message}`).join("\n")}`,
+        );
+      }
+      send("result", { ...clientOutcome(outcome), machines: manifest?.machines ?? [] });
     });
   });
 
@@ -233,8 +322,9 @@ export function createApp(options: AgentAppOptions) {
         },
       }),
     )
+    .use("*", requestGuard({ allowedHosts, checkHost: !tls }))
     .get("/v1/health", (c) => c.json({ ok: true as const, version }))
-    .use("/v1/*", tokenAuth({ token }))
+    .use("/v1/*", tokenAuth({ token, sessions }))
     .use(
       "*",
       bodyLimit({
@@ -248,7 +338,7 @@ export function createApp(options: AgentAppOptions) {
     )
     .route("/v1/vms", vms)
     .route("/v1/builds", builds)
-    .route("/", pageRoutes({ fleet: currentFleet, token, title, version }));
+    .route("/", pageRoutes({ token, sessions, title, version }));
 }
 
 /** The app's type, for the typed client: `hc<AgentApp>(url, { headers })`. */
@@ -277,6 +367,18 @@ function checkDependencies(body: StartRequest, machines: MachineStore): void {
         hint: "send the dependencies in the same start request",
       },
     );
+  }
+}
+
+/** Secret files must exist before anything is saved or created (a config error, 422). */
+function checkSecretsExist(body: StartRequest): void {
+  const missing = body.machines.flatMap((m) =>
+    m.secrets.filter((s) => !existsSync(s.hostPath)).map((s) => `${m.name}: ${s.name} (${s.hostPath})`),
+  );
+  if (missing.length > 0) {
+    throw new NoheadError("config", `secret files missing on the agent's host: ${missing.join(", ")}`, {
+      hint: "create them under the agent's secrets directory first",
+    });
   }
 }
 

@@ -85,6 +85,21 @@ describe("serving the agent", () => {
         "--allow-qemu-args",
         "--store-dir",
         "/store",
+        "--only-trusted-runners",
+        "--trusted-public-key",
+        "ci-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=",
+        "--allow-flake",
+        "github:me/*",
+        "--allow-flake",
+        "github:you/fleet",
+        "--allow-forward-address",
+        "127.0.0.1",
+        "--allow-forward-address",
+        "10.0.0.1",
+        "--max-machines",
+        "8",
+        "--allow-host",
+        "lab.example.org",
       ]),
     ).toEqual({
       listen: "[::1]:9",
@@ -95,8 +110,21 @@ describe("serving the agent", () => {
       storeDir: "/store",
       insecure: true,
       allowQemuArgs: true,
+      onlyTrustedRunners: true,
+      trustedPublicKeys: ["ci-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY="],
+      allowedFlakes: ["github:me/*", "github:you/fleet"],
+      forwardAddresses: ["127.0.0.1", "10.0.0.1"],
+      maxMachines: 8,
+      allowedHosts: ["lab.example.org"],
     });
-    expect(parseServeArgs([])).toEqual({ insecure: false, allowQemuArgs: false });
+    expect(parseServeArgs([])).toEqual({
+      insecure: false,
+      allowQemuArgs: false,
+      onlyTrustedRunners: false,
+      trustedPublicKeys: [],
+      allowedFlakes: [],
+      allowedHosts: [],
+    });
     expect(() => parseServeArgs(["--tokn-file", "/t"])).toThrow();
   });
 });

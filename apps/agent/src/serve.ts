@@ -38,8 +38,19 @@ export interface ServeAgentOptions {
   /** Allow a non-loopback address without TLS. */
   insecure?: boolean;
   allowQemuArgs?: boolean;
-  /** Default /nix/store (tests point it at their fixture). */
+  /** The Nix store (default /nix/store). */
   storeDir?: string;
+  /** Start only runners built here or signed by one of `trustedPublicKeys`. */
+  onlyTrustedRunners?: boolean;
+  trustedPublicKeys?: string[];
+  /** Flake reference patterns `POST /v1/builds` accepts (none: builds are off). */
+  allowedFlakes?: string[];
+  /** Addresses forwards may bind (default 127.0.0.1 only). */
+  forwardAddresses?: string[];
+  /** Most machines the agent keeps (default 32). */
+  maxMachines?: number;
+  /** Host names clients may use besides IP literals and localhost. */
+  allowedHosts?: string[];
   title?: string;
 }
 
@@ -84,6 +95,13 @@ export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
     version: AGENT_VERSION,
     allowQemuArgs,
     ...(options.storeDir ? { storeDir: options.storeDir } : {}),
+    onlyTrustedRunners: options.onlyTrustedRunners ?? false,
+    trustedPublicKeys: options.trustedPublicKeys ?? [],
+    allowedFlakes: options.allowedFlakes ?? [],
+    ...(options.forwardAddresses ? { forwardAddresses: options.forwardAddresses } : {}),
+    ...(options.maxMachines !== undefined ? { maxMachines: options.maxMachines } : {}),
+    allowedHosts: options.allowedHosts ?? [],
+    tls: tlsCert !== undefined,
     title: title ?? `nohead agent on ${hostName()}`,
   });
   const server = Bun.serve({
@@ -129,6 +147,12 @@ export function parseServeArgs(argv: string[]): ServeAgentOptions {
       insecure: { type: "boolean" },
       "allow-qemu-args": { type: "boolean" },
       "store-dir": { type: "string" },
+      "only-trusted-runners": { type: "boolean" },
+      "trusted-public-key": { type: "string", multiple: true },
+      "allow-flake": { type: "string", multiple: true },
+      "allow-forward-address": { type: "string", multiple: true },
+      "max-machines": { type: "string" },
+      "allow-host": { type: "string", multiple: true },
     },
   });
   return {
@@ -138,8 +162,14 @@ export function parseServeArgs(argv: string[]): ServeAgentOptions {
     ...(values["tls-cert"] ? { tlsCert: values["tls-cert"] } : {}),
     ...(values["tls-key"] ? { tlsKey: values["tls-key"] } : {}),
     ...(values["store-dir"] ? { storeDir: values["store-dir"] } : {}),
+    ...(values["allow-forward-address"] ? { forwardAddresses: values["allow-forward-address"] } : {}),
+    ...(values["max-machines"] ? { maxMachines: Number(values["max-machines"]) } : {}),
     insecure: values.insecure ?? false,
     allowQemuArgs: values["allow-qemu-args"] ?? false,
+    onlyTrustedRunners: values["only-trusted-runners"] ?? false,
+    trustedPublicKeys: values["trusted-public-key"] ?? [],
+    allowedFlakes: values["allow-flake"] ?? [],
+    allowedHosts: values["allow-host"] ?? [],
   };
 }
 

@@ -209,8 +209,37 @@ export function buildProgram(version: string): Command {
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--insecure", "allow a non-loopback address without TLS")
-    .option("--allow-qemu-args", "accept extra QEMU arguments in start requests")
-    .option("--store-dir <dir>", "the Nix store runner paths must be in", "/nix/store")
+    .option(
+      "--allow-qemu-args",
+      "accept the harmless extra QEMU arguments (memory, CPUs, …) in start requests",
+    )
+    .option("--store-dir <dir>", "the Nix store runner paths must be valid in", "/nix/store")
+    .option("--only-trusted-runners", "start only closures this agent built or signed by a trusted key")
+    .option(
+      "--trusted-public-key <key>",
+      "a Nix signing key (name:base64) whose closures may run (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--allow-flake <pattern>",
+      "a flake reference POST /v1/builds may build, `*` a name (repeatable; none: builds off)",
+      collect,
+      [],
+    )
+    .option(
+      "--allow-forward-address <ip>",
+      "an address forwarded ports may bind (repeatable; default 127.0.0.1)",
+      collect,
+      [],
+    )
+    .option("--max-machines <n>", "most machines the agent keeps", positiveInt, 32)
+    .option(
+      "--allow-host <name>",
+      "a host name clients may use besides IP addresses and localhost (repeatable)",
+      collect,
+      [],
+    )
     .action(lazy(() => import("./commands/agent.ts").then((m) => ({ run: m.serve }))));
   agent
     .command("token")

@@ -5,15 +5,16 @@ import { join } from "node:path";
 import { generateToken, serveAgent } from "@nohead/agent";
 import { projectAt, vmPaths } from "@nohead/supervisor";
 import { makeFixtureFleet } from "../../../tests/support/fixture-fleet.ts";
+import { fixtureInStore } from "../../../tests/support/fixture-in-store.ts";
 import { describeHostConformance } from "./host-conformance.ts";
 import { RemoteHost } from "./remote-host.ts";
 
 describeHostConformance("RemoteHost on a real agent", async () => {
-  const fixture = await makeFixtureFleet(`{ ... }: { api = { count = 2; }; }`);
+  const fixture = await fixtureInStore(await makeFixtureFleet(`{ ... }: { api = { count = 2; }; }`));
   const stateDir = mkdtempSync(join(tmpdir(), "nohead-agent-"));
   const token = generateToken();
-  // The fixture's runners stand in for store paths: the agent's store is the fixture's result.
-  const agent = serveAgent({ listen: "127.0.0.1:0", token, stateDir, storeDir: fixture.resultDir });
+  // The fixture's runners are added to the store: the agent starts valid store paths only.
+  const agent = serveAgent({ listen: "127.0.0.1:0", token, stateDir });
   const project = projectAt(stateDir, stateDir);
   return {
     host: new RemoteHost({ name: "lab", url: agent.url, token }),

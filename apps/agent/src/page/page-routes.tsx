@@ -1,78 +1,43 @@
 /** @jsxImportSource hono/jsx */
 /**
- * The browser side of the agent: `GET /` shows the status page to a signed-in visitor and the
- * login form to others; `POST /login` checks the token and sets an HttpOnly, SameSite=Strict
- * session cookie; `GET /?token=…` does the same for the link `nohead ui` prints, then redirects
- * so the token leaves the address bar; `POST /logout` clears the cookie.
+ * The browser side of the agent: `GET /` serves the status page — a shell that holds no data;
+ * its script signs in and reads the same JSON API any client uses. `POST /login` takes the token
+ * (JSON `{ "token": … }`) and answers a new session id, which the page keeps in sessionStorage
+ * and sends in the `X-Nohead-Session` header; `POST /logout` ends the session it is sent with.
+ * No cookie is set: browsers send cookies to every port of a host (see page-sessions.ts).
  */
-import type { Fleet } from "@nohead/supervisor";
-import { type Context, Hono } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { AgentEnv } from "../app.ts";
-import { csrfValue, SESSION_COOKIE, sameSecret, sessionValue } from "../token-auth.ts";
-import { LoginPage } from "./login-page.tsx";
+import { type PageSessions, SESSION_HEADER } from "../page-sessions.ts";
+import { sameSecret } from "../same-secret.ts";
 import { StatusPage } from "./status-page.tsx";
 
 export interface PageOptions {
-  fleet: () => Fleet;
   token: string;
+  sessions: PageSessions;
   title: string;
   version: string;
 }
 
-export function pageRoutes({ fleet, token, title, version }: PageOptions) {
-  const session = sessionValue(token);
-  const csrf = csrfValue(token);
-  const signedIn = (c: Context) => sameSecret(getCookie(c, SESSION_COOKIE), session);
-  // Compare digests, so neither the length nor the content of a wrong token leaks through timing.
-  const isToken = (given: unknown) => typeof given === "string" && sameSecret(sessionValue(given), session);
-  const signIn = (c: Context) => {
-    setCookie(c, SESSION_COOKIE, session, {
-      httpOnly: true,
-      sameSite: "Strict",
-      path: "/",
-      secure: new URL(c.req.url).protocol === "https:",
-    });
-    c.header("Cache-Control", "no-store");
-    return c.redirect("/", 303);
-  };
-  const nonceOf = (c: Context<AgentEnv>) => c.get("secureHeadersNonce") ?? "";
-
+export function pageRoutes({ token, sessions, title, version }: PageOptions) {
   return new Hono<AgentEnv>()
     .get("/", (c) => {
-      const given = c.req.query("token");
-      if (given !== undefined) {
-        if (isToken(given)) return signIn(c);
-        c.status(401);
-        return c.html(
-          <LoginPage title={title} nonce={nonceOf(c)} error="That link's token is not this server's." />,
-        );
-      }
-      if (!signedIn(c)) return c.html(<LoginPage title={title} nonce={nonceOf(c)} />);
       c.header("Cache-Control", "no-store");
-      return c.html(
-        <StatusPage
-          title={title}
-          version={version}
-          nonce={nonceOf(c)}
-          csrf={csrf}
-          vms={fleet().status()}
-          session={true}
-        />,
-      );
+      return c.html(<StatusPage title={title} version={version} nonce={c.get("secureHeadersNonce") ?? ""} />);
     })
     .post("/login", async (c) => {
-      const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      if (isToken(form.token)) return signIn(c);
-      c.status(401);
-      return c.html(<LoginPage title={title} nonce={nonceOf(c)} error="Wrong token." />);
-    })
-    .post("/logout", async (c) => {
-      const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      // A cross-site form could post here too: only our page knows the CSRF value.
-      if (signedIn(c) && typeof form.csrf === "string" && sameSecret(form.csrf, csrf)) {
-        deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      const body = (await c.req.json().catch(() => ({}))) as { token?: unknown };
+      if (typeof body.token !== "string" || !sameSecret(body.token, token)) {
+        throw new HTTPException(401, { message: "wrong token" });
       }
-      return c.redirect("/", 303);
+      const { id, expiresAt } = sessions.create();
+      c.header("Cache-Control", "no-store");
+      return c.json({ session: id, expiresAt });
+    })
+    .post("/logout", (c) => {
+      const id = c.req.header(SESSION_HEADER);
+      if (id !== undefined) sessions.revoke(id);
+      return c.body(null, 204);
     });
 }

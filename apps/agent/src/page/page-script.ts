@@ -1,13 +1,19 @@
 /**
- * The status page's script (plain browser JavaScript, inlined with the CSP nonce): polls
- * `/v1/vms` every 2 s and redraws the table, follows the selected VM's console through an
- * EventSource on the logs route, and sends stop/restart as POSTs carrying the CSRF header.
- * It builds the DOM with textContent only: names and log lines never become markup.
+ * The status page's script (plain browser JavaScript, inlined with the CSP nonce). It signs in
+ * with the token (typed in, or from a `#token=` link, removed from the address bar at once),
+ * keeps the session id in sessionStorage — per origin, so no other port of this host sees it —
+ * and sends it in the X-Nohead-Session header: polls `/v1/vms` every 2 s and redraws the table,
+ * follows the selected VM's console (the logs route's event stream, read with fetch), and sends
+ * stop/restart as POSTs. It builds the DOM with textContent only: names and log lines never
+ * become markup.
  */
 export const PAGE_SCRIPT = String.raw`
 (() => {
   "use strict";
-  const csrf = document.querySelector('meta[name="nohead-csrf"]').content;
+  const KEY = "nohead-session";
+  const signin = document.getElementById("signin");
+  const signinError = document.getElementById("signin-error");
+  const statusEl = document.getElementById("status");
   const tbody = document.getElementById("vms");
   const logEl = document.getElementById("log");
   const logVm = document.getElementById("log-vm");
@@ -15,9 +21,51 @@ export const PAGE_SCRIPT = String.raw`
   const updated = document.getElementById("updated");
   const summaryEl = document.getElementById("summary");
   const MAX_LOG_LINES = 500;
-  let selected = logVm.textContent === "—" ? null : logVm.textContent;
-  let source = null;
+  let selected = null;
+  let follower = null;
+  let timer = null;
   let busy = new Set();
+
+  function session() { return sessionStorage.getItem(KEY); }
+  function showSignIn(message) {
+    sessionStorage.removeItem(KEY);
+    if (timer) clearInterval(timer);
+    timer = null;
+    if (follower) follower.abort();
+    follower = null;
+    selected = null;
+    statusEl.hidden = true;
+    signin.hidden = false;
+    signinError.textContent = message || "";
+  }
+  function showStatus() {
+    signin.hidden = true;
+    statusEl.hidden = false;
+    refresh();
+    if (!timer) timer = setInterval(refresh, 2000);
+  }
+  async function signIn(token) {
+    const res = await fetch("/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token }),
+      credentials: "omit",
+    }).catch(() => null);
+    if (!res || !res.ok) { showSignIn(res ? "Wrong token." : "Cannot reach the server."); return; }
+    sessionStorage.setItem(KEY, (await res.json()).session);
+    showStatus();
+  }
+  /** fetch with the session; a 401 means it ended: back to the sign-in form. */
+  async function api(path, options) {
+    const res = await fetch(path, {
+      ...(options || {}),
+      credentials: "omit",
+      cache: "no-store",
+      headers: { ...((options && options.headers) || {}), "X-Nohead-Session": session() || "" },
+    });
+    if (res.status === 401) { showSignIn("Your session ended; sign in again."); throw new Error("signed out"); }
+    return res;
+  }
 
   const pad = (n) => String(n).padStart(2, "0");
   function uptime(s) {
@@ -82,8 +130,7 @@ export const PAGE_SCRIPT = String.raw`
 
   async function refresh() {
     try {
-      const res = await fetch("/v1/vms", { credentials: "same-origin", cache: "no-store" });
-      if (res.status === 401) { location.reload(); return; }
+      const res = await api("/v1/vms");
       if (!res.ok) throw new Error("HTTP " + res.status);
       const { vms } = await res.json();
       tbody.replaceChildren(...vms.map(row));
@@ -94,7 +141,7 @@ export const PAGE_SCRIPT = String.raw`
       updated.textContent = "updated " + new Date().toLocaleTimeString();
       if (selected === null && vms.length > 0) follow((vms.find((v) => v.condition === "running") || vms[0]).name);
     } catch (e) {
-      updated.textContent = "cannot reach the server (" + e.message + ")";
+      if (session()) updated.textContent = "cannot reach the server (" + e.message + ")";
     }
   }
 
@@ -105,18 +152,45 @@ export const PAGE_SCRIPT = String.raw`
     if (atBottom) logEl.scrollTop = logEl.scrollHeight;
   }
 
+  /** Reads the logs route's Server-Sent Events with fetch (EventSource cannot send a header). */
+  async function readLines(name, signal) {
+    const res = await api("/v1/vms/" + encodeURIComponent(name) + "/logs?follow=true&lines=50", { signal });
+    if (!res.ok || !res.body) throw new Error("HTTP " + res.status);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (event === "line") appendLog(data.join("\n"));
+      }
+    }
+  }
+
   function follow(name) {
-    if (source) source.close();
+    if (follower) follower.abort();
+    const controller = new AbortController();
+    follower = controller;
     selected = name;
     logVm.textContent = name;
     logEl.textContent = "";
     for (const tr of tbody.children) tr.classList.toggle("selected", tr.dataset.vm === name);
-    source = new EventSource("/v1/vms/" + encodeURIComponent(name) + "/logs?follow=true&lines=50");
-    source.addEventListener("line", (e) => appendLog(e.data));
-    source.addEventListener("error", () => {
-      // EventSource reconnects by itself; when it gave up, start again after a pause.
-      if (source && source.readyState === EventSource.CLOSED) setTimeout(() => selected === name && follow(name), 3000);
-    });
+    readLines(name, controller.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        // The stream ended or broke: follow again after a pause, while this VM is still selected.
+        if (follower === controller && session()) setTimeout(() => follower === controller && follow(name), 3000);
+      });
   }
 
   async function act(name, action) {
@@ -125,11 +199,7 @@ export const PAGE_SCRIPT = String.raw`
     notice.textContent = action + " " + name + "\u2026";
     refresh();
     try {
-      const res = await fetch("/v1/vms/" + encodeURIComponent(name) + "/" + action, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-Nohead-CSRF": csrf },
-      });
+      const res = await api("/v1/vms/" + encodeURIComponent(name) + "/" + action, { method: "POST" });
       const body = await res.json().catch(() => ({}));
       notice.className = res.ok ? "ok" : "bad";
       notice.textContent = res.ok ? name + ": " + action + " done" : name + ": " + ((body.error && body.error.message) || "HTTP " + res.status);
@@ -149,8 +219,23 @@ export const PAGE_SCRIPT = String.raw`
     else act(name, b.dataset.action);
   });
 
-  if (selected) follow(selected);
-  setInterval(refresh, 2000);
-  refresh();
+  signin.addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn(document.getElementById("token").value);
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    await fetch("/logout", { method: "POST", credentials: "omit", headers: { "X-Nohead-Session": session() || "" } }).catch(() => null);
+    showSignIn("Signed out.");
+  });
+
+  const link = /^#token=(.+)$/.exec(location.hash);
+  if (link) {
+    history.replaceState(null, "", location.pathname);
+    signIn(decodeURIComponent(link[1]));
+  } else if (session()) {
+    showStatus();
+  } else {
+    showSignIn();
+  }
 })();
 `;

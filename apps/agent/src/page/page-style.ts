@@ -2,6 +2,7 @@
 export const PAGE_STYLE = `
 :root { color-scheme: light dark; --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #6e7781; --line: #d0d7de; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; padding: 1.25rem 1.5rem; max-width: 78rem; }
 header { display: flex; align-items: baseline; gap: 1rem; margin-bottom: 1rem; }
 header h1 { font-size: 1.3rem; margin: 0; }

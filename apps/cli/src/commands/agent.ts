@@ -14,6 +14,12 @@ interface ServeOptions {
   insecure?: boolean;
   allowQemuArgs?: boolean;
   storeDir?: string;
+  onlyTrustedRunners?: boolean;
+  trustedPublicKey?: string[];
+  allowFlake?: string[];
+  allowForwardAddress?: string[];
+  maxMachines?: number;
+  allowHost?: string[];
 }
 
 /** `nohead agent serve …`: serves until Ctrl-C or SIGTERM (VMs keep running after it). */
@@ -26,8 +32,14 @@ export async function serve([options]: unknown[], _globals: GlobalOptions): Prom
     ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}),
     ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}),
     ...(o.storeDir ? { storeDir: o.storeDir } : {}),
+    ...(o.allowForwardAddress?.length ? { forwardAddresses: o.allowForwardAddress } : {}),
+    ...(o.maxMachines ? { maxMachines: o.maxMachines } : {}),
     insecure: o.insecure ?? false,
     allowQemuArgs: o.allowQemuArgs ?? false,
+    onlyTrustedRunners: o.onlyTrustedRunners ?? false,
+    trustedPublicKeys: o.trustedPublicKey ?? [],
+    allowedFlakes: o.allowFlake ?? [],
+    allowedHosts: o.allowHost ?? [],
   });
 }
 

@@ -1,6 +1,8 @@
 /**
  * `nohead ui`: the agent's status page for this project's VMs, served on loopback with a token
- * made for this run; the printed link signs the browser in (and the token leaves the address bar).
+ * made for this run; the printed link signs the browser in. The token travels in the link's
+ * fragment (`#token=`), which browsers never send to a server, and the page removes it from the
+ * address bar; the session it gets lives in this process only (see the agent's page-sessions.ts).
  */
 import { basename } from "node:path";
 import {
@@ -40,7 +42,7 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
   });
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   process.stdout.write(
-    `status page of ${fleet.project.root}:\n  http://${host}:${server.port}/?token=${token}\n(Ctrl-C to stop; the VMs keep running)\n`,
+    `status page of ${fleet.project.root}:\n  http://${host}:${server.port}/#token=${token}\n(Ctrl-C to stop; the VMs keep running)\n`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
