@@ -8,7 +8,7 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { NoheadError } from "@nohead/schema";
+import { type ManifestMachine, NoheadError } from "@nohead/schema";
 import { Fleet, type StartOptions, type StartResult, vmPaths } from "@nohead/supervisor";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -146,6 +146,24 @@ export function createApp(options: AgentAppOptions) {
       )
     : null;
   const sessions = new PageSessions();
+  /**
+   * Saved machines are checked again before they run (the rules may be stricter than when they
+   * were saved, e.g. after an upgrade or with --only-trusted-runners added).
+   */
+  const checkSavedRunners = async (saved: ManifestMachine[]): Promise<void> => {
+    const problems = await storePathProblems(
+      saved.flatMap((m) => [m.runner, m.system]),
+      { storeDir, trust },
+    );
+    const found = problems.flatMap((problem, n) =>
+      problem ? [`${saved[Math.floor(n / 2)]?.name}: ${problem}`] : [],
+    );
+    if (found.length > 0) {
+      throw new NoheadError("conflict", `saved machines may no longer run here: ${found.join("; ")}`, {
+        hint: "send them again with POST /v1/vms/start",
+      });
+    }
+  };
 
   /** The fleet as of now: the saved machines change with every start request. */
   const currentFleet = (): Fleet =>
@@ -168,6 +186,7 @@ export function createApp(options: AgentAppOptions) {
         });
       }
       checkDependencies(body, machines);
+      await checkSavedRunners(savedDependencies(body, machines.manifest.machines));
       checkSecretsExist(body);
       const known = new Set(currentFleet().names());
       const fresh = body.machines.map((m) => m.name).filter((n) => !known.has(n));
@@ -240,6 +259,7 @@ export function createApp(options: AgentAppOptions) {
           hint: "send it again with POST /v1/vms/start (or rebuild, for `nohead ui`)",
         });
       }
+      await checkSavedRunners(fleet.withDependencies([name]).map((n) => fleet.machine(n)));
       const [stop] = await fleet.stop([name]);
       if (!stop?.ok)
         throw new NoheadError("failed", `could not be stopped: ${stop?.error}`, { machine: name });
@@ -354,6 +374,20 @@ function resolveVm(fleet: Fleet, name: string): [string] {
 }
 
 /** Dependencies must be in the request or among the machines the agent already has. */
+/** The saved machines a request's machines depend on, directly or not (not those it sends). */
+function savedDependencies(body: StartRequest, saved: ManifestMachine[]): ManifestMachine[] {
+  const requested = new Set(body.machines.map((m) => m.name));
+  const found = new Map<string, ManifestMachine>();
+  const visit = (name: string) => {
+    const machine = saved.find((m) => m.name === name);
+    if (requested.has(name) || found.has(name) || !machine) return;
+    found.set(name, machine);
+    for (const dep of machine.dependsOn) visit(dep);
+  };
+  for (const m of body.machines) for (const dep of m.dependsOn) visit(dep);
+  return [...found.values()];
+}
+
 function checkDependencies(body: StartRequest, machines: MachineStore): void {
   const known = new Set([...body.machines, ...machines.manifest.machines].map((m) => m.name));
   const missing = body.machines.flatMap((m) =>

@@ -144,6 +144,36 @@ describe("a running agent refuses runners that are not honest store paths", () =
   });
 });
 
+describe("saved machines are checked again before they run", () => {
+  test("a symlinked runner saved before the checks existed is not restarted", async () => {
+    const stateDir = testTempDir("nohead-store-saved-");
+    const saved = machine(`${linked}/bin/run`, linked);
+    writeFileSync(
+      join(stateDir, "manifest.json"),
+      JSON.stringify({
+        schemaVersion: 1,
+        network: { subnet: "10.213.0.0/16" },
+        machines: [saved],
+        images: [],
+      }),
+    );
+    const agent = serveAgent({ listen: "127.0.0.1:0", token: TOKEN, stateDir });
+    try {
+      const res = await fetch(`${agent.url}/v1/vms/web/restart`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        `saved machines may no longer run here: web: ${linked}/bin/run resolves to ${outside}, which is not inside a store object`,
+      );
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
 describe("--only-trusted-runners", () => {
   test("refuses a valid store path nobody signed, accepts it once signed with a trusted key", async () => {
     const secret = join(scratch, "signing.sec");
