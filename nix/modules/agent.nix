@@ -173,8 +173,8 @@ in
       type = types.bool;
       default = false;
       description = ''
-        Accept extra QEMU arguments in start requests. They can make QEMU read or write any file the
-        agent's user can: leave this off unless every token holder may do that.
+        Accept the harmless extra QEMU arguments of start requests (memory, CPUs, CPU model, …;
+        docs/agent.md lists them). Monitors, drives and other options are refused regardless.
       '';
     };
 
