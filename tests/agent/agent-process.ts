@@ -22,7 +22,7 @@ export interface AgentProcess {
  * resolves once it listens.
  *
  * @example
- * const agent = await spawnAgent(["--token-file", file, "--state-dir", dir, "--store-dir", store]);
+ * const agent = await spawnAgent(["--token-file", file, "--state-dir", dir]);
  */
 export async function spawnAgent(args: string[], { timeoutMs = 30_000 } = {}): Promise<AgentProcess> {
   const child = Bun.spawn(["bun", SERVE, "--listen", "127.0.0.1:0", ...args], {

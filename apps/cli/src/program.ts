@@ -28,7 +28,7 @@ function lazy(load: () => Promise<{ run: Action }>) {
   };
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `-r` is accepted after the command too (`nohead build -r out`), as well as before it. */
 const withResult = (cmd: Command) =>
@@ -219,26 +219,22 @@ export function buildProgram(version: string): Command {
       "--trusted-public-key <key>",
       "a Nix signing key (name:base64) whose closures may run (repeatable)",
       collect,
-      [],
     )
     .option(
       "--allow-flake <pattern>",
       "a flake reference POST /v1/builds may build, `*` a name (repeatable; none: builds off)",
       collect,
-      [],
     )
     .option(
       "--allow-forward-address <ip>",
       "an address forwarded ports may bind (repeatable; default 127.0.0.1)",
       collect,
-      [],
     )
     .option("--max-machines <n>", "most machines the agent keeps", positiveInt, 32)
     .option(
       "--allow-host <name>",
       "a host name clients may use besides IP addresses and localhost (repeatable)",
       collect,
-      [],
     )
     .action(lazy(() => import("./commands/agent.ts").then((m) => ({ run: m.serve }))));
   agent
