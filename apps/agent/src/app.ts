@@ -209,21 +209,23 @@ export function createApp(options: AgentAppOptions) {
         extraArgs: body.qemuArgs ?? [],
         authorizedKeys,
       };
-      /** A new machine whose start failed before anything ran leaves neither a definition nor a directory. */
-      const forgetUnlaunched = (results: StartResult[]): StartResult[] => {
+      /**
+       * A new machine whose start failed before anything ran leaves no directory behind (its
+       * definition stays, listed as not started, and counts against the cap until deleted).
+       */
+      const removeUnlaunched = (results: StartResult[]): StartResult[] => {
         for (const result of results) {
           if (result.ok || result.pid !== null || !fresh.includes(result.machine)) continue;
-          machines.forget(result.machine);
           const dir = vmPaths(fleet.project, result.machine).dir;
           if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
         }
         return results;
       };
       if (!wantsEventStream(c))
-        return c.json({ machines: forgetUnlaunched(await fleet.start(names, start)) });
+        return c.json({ machines: removeUnlaunched(await fleet.start(names, start)) });
       return eventStream(c, async (send) => {
         const results = await fleet.start(names, { ...start, onProgress: (p) => send("progress", p) });
-        send("result", { machines: forgetUnlaunched(results) });
+        send("result", { machines: removeUnlaunched(results) });
       });
     })
     .get("/:name", validate("param", VmNameParam), (c) => {

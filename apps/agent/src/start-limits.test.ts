@@ -164,7 +164,7 @@ describe("what a failed start leaves", () => {
     expect(existsSync(join(agent.stateDir, "manifest.json"))).toBe(false);
   });
 
-  test("a start that fails before QEMU runs (its host port is taken) leaves no vms/<name> and no definition", async () => {
+  test("a start that fails before QEMU runs (its host port is taken) leaves no vms/<name>", async () => {
     const agent = agentWith();
     const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
@@ -179,8 +179,8 @@ describe("what a failed start leaves", () => {
       expect(existsSync(join(agent.stateDir, "vms", "busy"))).toBe(false);
       const list = (await (
         await fetch(`${agent.url}/v1/vms`, { headers: { Authorization: `Bearer ${TOKEN}` } })
-      ).json()) as { vms: unknown[] };
-      expect(list.vms).toEqual([]);
+      ).json()) as { vms: { name: string; condition: string }[] };
+      expect(list.vms.map((v) => [v.name, v.condition])).toEqual([["busy", "not-started"]]);
     } finally {
       taken.stop(true);
     }

@@ -11,6 +11,7 @@ import { generateToken, serveAgent } from "@nohead/agent";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
+import { serveFlakeTarball } from "../../../tests/support/flake-tarball.ts";
 import type { Host } from "./host.ts";
 import { LocalHost } from "./local-host.ts";
 import type { HostDirectory } from "./open-hosts.ts";
@@ -48,10 +49,20 @@ describe("starting a fleet on its hosts", () => {
     expect(machines.map((m) => m.name)).toEqual(["db", "web-1", "web-2"]);
     const token = generateToken();
     const stateDir = join(scratch, "agent");
-    const agent = serveAgent({ listen: "127.0.0.1:0", token, stateDir });
+    // Agents build only remote flakes their operator allows: the same flake, served on loopback.
+    const served = await serveFlakeTarball(flakeDir);
+    const agent = serveAgent({
+      listen: "127.0.0.1:0",
+      token,
+      stateDir,
+      allowedFlakes: ["http://127.0.0.1:*/*"],
+    });
     try {
       const lab = new RemoteHost({ name: "lab", url: agent.url, token, closures: "agent-builds" });
-      const reports = await startOnHosts(machines, directory([lab]), { override: "lab", flake });
+      const reports = await startOnHosts(machines, directory([lab]), {
+        override: "lab",
+        flake: `${served.url}#default`,
+      });
       expect(reports.map((r) => [r.host, r.error])).toEqual([["lab", null]]);
       const results = reports[0]?.results ?? [];
       // The test flake's runners print a line and exit: no QEMU, so each start fails and says why.
@@ -65,6 +76,7 @@ describe("starting a fleet on its hosts", () => {
       const listed = (await lab.status()).map((s) => s.name);
       expect(listed).toEqual(["db", "web-1", "web-2"]);
     } finally {
+      served.stop();
       await agent.stop();
     }
   });
