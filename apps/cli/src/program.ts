@@ -194,6 +194,14 @@ export function buildProgram(version: string): Command {
     .action(lazy(() => import("./commands/console.ts")));
 
   program
+    .command("doctor")
+    .description(
+      "check this host for what nohead needs (KVM, QEMU, Nix, nixpkgs, sockets, ssh, disk, hosts), with fixes",
+    )
+    .option("--json", 'print { "ok": …, "checks": [{ name, status, detail, fix }] } as JSON')
+    .action(lazy(() => import("./commands/doctor.ts")));
+
+  program
     .command("path")
     .description("print where nohead's own files (nix/, examples/) are")
     .action(lazy(() => import("./commands/path.ts")));

@@ -67,11 +67,12 @@ export function chooseNixpkgs({
 
 /**
  * The directory of `choice` (a store path for flakes and locked entries), fetching it when it is
- * not in the Nix store yet. Throws a `not-found` NoheadError saying which choice failed and why.
+ * not in the Nix store yet (`downloadAttempts` caps Nix's retries: doctor checks, build fetches).
+ * Throws a `not-found` NoheadError saying which choice failed and why.
  */
 export async function realiseNixpkgs(
   choice: NixpkgsChoice,
-  { signal }: { signal?: AbortSignal } = {},
+  { signal, downloadAttempts }: { signal?: AbortSignal; downloadAttempts?: number } = {},
 ): Promise<string> {
   if (choice.kind === "path") {
     if (existsSync(join(choice.path, "default.nix"))) return choice.path;
@@ -86,7 +87,10 @@ export async function realiseNixpkgs(
       ? `(builtins.getFlake ${toNix(choice.ref)}).outPath`
       : `(builtins.fetchTree ${toNix(choice.locked, { compact: true })}).outPath`;
   try {
-    const { stdout } = await runNix("nix", ["eval", "--impure", "--raw", "--expr", expr], { signal });
+    const attempts = downloadAttempts ? ["--option", "download-attempts", String(downloadAttempts)] : [];
+    const { stdout } = await runNix("nix", ["eval", "--impure", "--raw", ...attempts, "--expr", expr], {
+      signal,
+    });
     return stdout.trim();
   } catch (error) {
     if (!(error instanceof NixError)) throw error;
