@@ -130,8 +130,10 @@ export async function runBuildJob(
     );
     drvPaths = JSON.parse(stdout) as Record<string, string | null>;
   } catch (error) {
-    if (!(error instanceof NixError)) throw error;
-    return outcome({ error: error.message, errorStage: "evaluation" });
+    return outcome({
+      error: error instanceof NixError ? error.message : String(error),
+      errorStage: "evaluation",
+    });
   }
 
   const machines = Object.keys(drvPaths);
@@ -237,8 +239,12 @@ export async function runBuildJob(
       await runNix("nix", ["build", "--out-link", link, stdout.trim()], { cwd });
     }
   } catch (error) {
-    if (!(error instanceof NixError)) throw error;
-    return outcome({ built, failed, error: error.message, errorStage: "build" });
+    return outcome({
+      built,
+      failed,
+      error: error instanceof NixError ? error.message : String(error),
+      errorStage: "build",
+    });
   }
   return outcome({ resultLink: existsSync(link) ? link : null, built, failed });
 }
