@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateToken, serveAgent } from "@nohead/agent";
 import { z } from "zod";
 import { diskCheck } from "../doctor/disk-check.ts";
 import { hostKernel } from "../doctor/guest-probe.ts";
@@ -212,6 +213,43 @@ describe("nohead doctor", () => {
     expect(lab.detail).toStartWith(`the agent at http://127.0.0.1:${port} is unreachable: `);
     expect(lab.fix).toContain(join(s.project, ".nohead/hosts.json"));
     expect(result.exitCode).toBe(1);
+  });
+});
+
+describe("nohead doctor and a real agent", () => {
+  test("an agent that answers: ok with its version once its token file is usable, fail before", async () => {
+    const s = setting();
+    const agent = serveAgent({
+      listen: "127.0.0.1:0",
+      token: generateToken(),
+      stateDir: join(s.project, "agent"),
+    });
+    try {
+      mkdirSync(join(s.project, ".nohead"));
+      const hostsFile = join(s.project, ".nohead/hosts.json");
+      writeFileSync(
+        hostsFile,
+        JSON.stringify({
+          hosts: { lab: { url: agent.url, tokenFile: "lab.token", closures: "agent-builds" } },
+        }),
+      );
+      const missing = (await doctor(s)).named("host lab");
+      expect(missing).toMatchObject({
+        status: "fail",
+        detail: `${agent.url} answers, but the token file ${join(s.project, ".nohead/lab.token")} does not exist`,
+        fix: "create one with `nohead agent token --file <path>`",
+      });
+      writeFileSync(join(s.project, ".nohead/lab.token"), `${generateToken()}\n`, { mode: 0o600 });
+      const result = await doctor(s);
+      expect(result.named("host lab")).toEqual({
+        name: "host lab",
+        status: "ok",
+        detail: expect.stringMatching(new RegExp(`^agent \\S+ at ${agent.url}$`)),
+        fix: null,
+      });
+    } finally {
+      await agent.stop();
+    }
   });
 });
 
