@@ -75,6 +75,20 @@ describe("nohead plan", () => {
     ]);
   });
 
+  test("a config error exits 3 with the file and line; --show-trace adds Nix's trace", async () => {
+    const bad = join(dir, "bad.nix");
+    writeFileSync(bad, "{ pkgs, ... }:\n{\n  web = { count = two; };\n}\n");
+    const plain = await runCli(["plan", "-f", bad]);
+    expect(plain.exitCode).toBe(3);
+    expect(plain.stderr).toStartWith(`error: undefined variable 'two'\n\nat ${bad}:3:19:`);
+    expect(plain.stderr).not.toContain("while evaluating");
+    const traced = await runCli(["plan", "-f", bad, "--show-trace"]);
+    expect(traced.exitCode).toBe(3);
+    expect(traced.stderr).toContain(`at ${bad}:3:19:`);
+    expect(traced.stderr).toContain("… while evaluating");
+    expect(traced.stderr).not.toContain("«string»");
+  });
+
   test("plan takes one configuration", async () => {
     const { exitCode, stderr } = await runCli(["plan", "-f", configs, "-f", configs]);
     expect(exitCode).toBe(2);
