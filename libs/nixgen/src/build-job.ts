@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { ConfigSource } from "./config-source.ts";
 import { installable } from "./expressions.ts";
 import { runNix } from "./nix-command.ts";
-import { NixError } from "./nix-error.ts";
+import { isDownloadFailure, NixError } from "./nix-error.ts";
 import { NixBuildProgress } from "./nix-log.ts";
 import { toNix } from "./to-nix.ts";
 
@@ -53,8 +53,11 @@ export type BuildEvent =
   | { type: "progress"; done: number; expected: number; running: number; failed: number }
   | { type: "linking"; machines: string[] };
 
-/** Where a build stopped: evaluating the configuration (a config error) or building it. */
-export type BuildStage = "evaluation" | "build";
+/**
+ * Where a build stopped: fetching the flake's inputs (Nix could not download them), evaluating
+ * the configuration (a config error), or building it.
+ */
+export type BuildStage = "fetch" | "evaluation" | "build";
 
 export interface MachineFailure {
   machine: string;
@@ -132,7 +135,7 @@ export async function runBuildJob(
   } catch (error) {
     return outcome({
       error: error instanceof NixError ? error.message : String(error),
-      errorStage: "evaluation",
+      errorStage: error instanceof NixError && isDownloadFailure(error.message) ? "fetch" : "evaluation",
     });
   }
 

@@ -82,3 +82,14 @@ function withoutGeneratedLocations(lines: string[]): string[] {
   }
   return kept;
 }
+
+/**
+ * Whether a Nix message says a download failed (a flake input or a tarball could not be
+ * fetched): the network, not the configuration.
+ *
+ * @example
+ * isDownloadFailure("unable to download 'https://api.github.com/…': Couldn't resolve host name (6)") // => true
+ */
+export function isDownloadFailure(message: string): boolean {
+  return /^unable to download '/.test(message);
+}

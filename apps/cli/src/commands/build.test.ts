@@ -187,3 +187,22 @@ describe("nohead build -f: nixpkgs and config errors", () => {
     expect(build.error).toBe("attempt to call something which is not a function but a set");
   });
 });
+
+describe("nohead build of a flake whose inputs cannot be downloaded", () => {
+  test("reports the download failure as such (stage fetch, exit 1), not as a config error", async () => {
+    const flake = testTempDir("nohead-flake-inputs-");
+    writeFileSync(
+      join(flake, "flake.nix"),
+      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05"; outputs = { self, nixpkgs }: { }; }\n',
+    );
+    const env = { NIX_CONFIG: "download-attempts = 1\nsubstituters =" };
+    const json = await runCli(["build", "-c", `path:${flake}#default`, "--json"], { cwd: flake, env });
+    expect(json.exitCode).toBe(1);
+    const [build] = JSON.parse(json.stdout).builds;
+    expect(build.errorStage).toBe("fetch");
+    expect(build.error).toStartWith("unable to download 'https://api.github.com/");
+    const plain = await runCli(["build", "-c", `path:${flake}#default`], { cwd: flake, env });
+    expect(plain.exitCode).toBe(1);
+    expect(`${plain.stdout}${plain.stderr}`).toContain("Nix could not download this flake's inputs");
+  });
+});

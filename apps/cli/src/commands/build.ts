@@ -111,7 +111,10 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
   return exitCodeOf(outcomes, sources.length);
 }
 
-/** 0 when every configuration built; 3 when one did not evaluate (a config error, as in plan); else 1. */
+/**
+ * 0 when every configuration built; 3 when one did not evaluate (a config error, as in plan); else
+ * 1 (a build failed, or Nix could not download a flake's inputs).
+ */
 function exitCodeOf(outcomes: BuildOutcome[], expected: number): number {
   const configError = outcomes.some(
     (o) => o.errorStage === "evaluation" || o.failed.some((f) => f.stage === "evaluation"),
@@ -167,6 +170,8 @@ function describe(o: BuildOutcome): string {
 }
 
 function failureText(o: BuildOutcome): string {
+  if (o.errorStage === "fetch")
+    return `${o.source}: ${o.error}\n(Nix could not download this flake's inputs: connect to the network once; later builds use the copies in the Nix store)`;
   if (o.error) return `${o.source}: ${o.error}`;
   return o.failed
     .map((f) => {
