@@ -1,6 +1,6 @@
 /** `nohead plan`: real Nix evaluation, no build, no nixpkgs. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PlannedMachine } from "@nohead/schema";
@@ -87,6 +87,21 @@ describe("nohead plan", () => {
     expect(traced.stderr).toContain(`at ${bad}:3:19:`);
     expect(traced.stderr).toContain("… while evaluating");
     expect(traced.stderr).not.toContain("«string»");
+  });
+
+  test("plan -c of a flake whose inputs cannot be downloaded: exit 1 and a hint, not a config error", async () => {
+    const flake = join(dir, "flake-with-inputs");
+    mkdirSync(flake);
+    writeFileSync(
+      join(flake, "flake.nix"),
+      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05"; outputs = { self, nixpkgs }: { }; }\n',
+    );
+    const { exitCode, stderr } = await runCli(["plan", "-c", `path:${flake}#default`], {
+      env: { NIX_CONFIG: "download-attempts = 1\nsubstituters =" },
+    });
+    expect(exitCode).toBe(1);
+    expect(stderr).toStartWith("error: unable to download 'https://api.github.com/");
+    expect(stderr).toContain("hint: Nix could not download what this needs; connect to the network once");
   });
 
   test("plan takes one configuration", async () => {
