@@ -3,10 +3,11 @@
 
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
-    # nohead itself. The URL is a placeholder until the project is published: point it at where
-    # you got nohead (a fork, a local checkout as "path:/home/me/nohead", …).
+    # nohead itself: `nohead init` wrote here the nohead that created this project (the store
+    # path of the packaged nohead, or the checkout it ran from). To use another one, change the
+    # URL and run `nix flake lock --update-input nohead`.
     nohead = {
-      url = "github:nohead/nohead";
+      url = "@NOHEAD_FLAKE_REF@";
       inputs.nixpkgs.follows = "nixpkgs";
     };
   };

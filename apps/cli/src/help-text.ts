@@ -13,9 +13,10 @@ Usage: nohead [-r|--result <link>] <command> [options]
 
 Project
   init [dir]                  create a new project (flake.nix, configs.nix, examples); never overwrites
-  plan [-c|-f] [--json]       list machines, users and ports without building (no nixpkgs needed)
-  build [-c|-f]… [--images]   build the VMs (parallel, live progress, --keep-going, --json)
+  plan [-c|-f] [--json]       list machines, users and ports without building (no nixpkgs, offline)
+  build [-c|-f]… [--images]   build the VMs (parallel, live progress, --keep-going, --nixpkgs, --json)
   path                        print where nohead's own files are
+  doctor [--json]             check this host (KVM, QEMU, Nix, nixpkgs, sockets, …) and say how to fix it
 
 Machines
   run <vm> [-w|-n] [-- qemu…] start a VM (and its dependencies); returns when it is ready

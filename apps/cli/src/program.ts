@@ -72,8 +72,11 @@ export function buildProgram(version: string): Command {
   configOptions(
     program
       .command("plan")
-      .description("list machines, users, ports and dependencies without building (no nixpkgs needed)")
-      .option("--json", 'print { "machines": [...] } as JSON'),
+      .description(
+        "list machines, users, ports and dependencies without building (reads ./configs.nix: no flake inputs, no nixpkgs)",
+      )
+      .option("--json", 'print { "machines": [...] } as JSON')
+      .option("--show-trace", "pass --show-trace to Nix for evaluation errors"),
   ).action(lazy(() => import("./commands/plan.ts")));
 
   configOptions(
@@ -85,7 +88,11 @@ export function buildProgram(version: string): Command {
       .addOption(
         new Option("-j, --jobs <n>", "Nix max-jobs (parallel derivation builds)").argParser(positiveInt),
       )
-      .option("--json", "print the build results as JSON"),
+      .option("--json", "print the build results as JSON")
+      .option(
+        "--nixpkgs <path|flake-ref>",
+        "nixpkgs for -f configs (default: $NOHEAD_NIXPKGS, else the nixpkgs nohead pins)",
+      ),
   ).action(lazy(() => import("./commands/build.ts")));
 
   const runOptions = (cmd: Command) =>
@@ -185,6 +192,14 @@ export function buildProgram(version: string): Command {
     .description("attach to a VM's serial console (detach with Ctrl-])")
     .argument("<vm>", "machine name")
     .action(lazy(() => import("./commands/console.ts")));
+
+  program
+    .command("doctor")
+    .description(
+      "check this host for what nohead needs (KVM, QEMU, Nix, nixpkgs, sockets, ssh, disk, hosts), with fixes",
+    )
+    .option("--json", 'print { "ok": …, "checks": [{ name, status, detail, fix }] } as JSON')
+    .action(lazy(() => import("./commands/doctor.ts")));
 
   program
     .command("path")

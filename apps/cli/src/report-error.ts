@@ -6,7 +6,7 @@
 import { CommanderError } from "commander";
 import pc from "picocolors";
 import { EXIT_CODES, NoheadError } from "@nohead/schema";
-import { NixError } from "@nohead/nixgen";
+import { isDownloadFailure, NixError } from "@nohead/nixgen";
 import { QemuProtocolError } from "@nohead/qemu";
 
 /** Prints `error` for a user and returns the exit code. */
@@ -24,6 +24,13 @@ export function reportError(error: unknown): number {
   }
   if (error instanceof NixError) {
     process.stderr.write(`${pc.red("error:")} ${error.message}\n`);
+    if (isDownloadFailure(error.message)) {
+      // The network, not the configuration: e.g. `plan -c` of a flake whose inputs are not fetched yet.
+      process.stderr.write(
+        `${pc.dim("hint:")} Nix could not download what this needs; connect to the network once (later runs use the Nix store)\n`,
+      );
+      return EXIT_CODES.failed;
+    }
     const at = error.details.location;
     if (at && !error.message.includes(`${at.file}:${at.line}`)) {
       process.stderr.write(`${pc.dim("at")} ${at.file}:${at.line}:${at.column}\n`);

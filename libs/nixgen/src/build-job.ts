@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { ConfigSource } from "./config-source.ts";
 import { installable } from "./expressions.ts";
 import { runNix } from "./nix-command.ts";
-import { NixError } from "./nix-error.ts";
+import { isDownloadFailure, NixError } from "./nix-error.ts";
 import { NixBuildProgress } from "./nix-log.ts";
 import { toNix } from "./to-nix.ts";
 
@@ -34,7 +34,7 @@ export interface BuildJobOptions {
   showTrace: boolean;
   keepGoing: boolean;
   jobs: number | undefined;
-  /** nixpkgs for -f sources (NOHEAD_NIXPKGS); undefined = <nixpkgs> from NIX_PATH. */
+  /** The nixpkgs directory for -f sources (realiseNixpkgs); unused by flake sources. */
   nixpkgsPath: string | undefined;
   cwd: string;
 }
@@ -53,8 +53,16 @@ export type BuildEvent =
   | { type: "progress"; done: number; expected: number; running: number; failed: number }
   | { type: "linking"; machines: string[] };
 
+/**
+ * Where a build stopped: fetching the flake's inputs (Nix could not download them), evaluating
+ * the configuration (a config error), or building it.
+ */
+export type BuildStage = "fetch" | "evaluation" | "build";
+
 export interface MachineFailure {
   machine: string;
+  /** "evaluation" when the machine's configuration did not evaluate (a config error). */
+  stage: BuildStage;
   message: string;
   logTail: string[];
 }
@@ -66,8 +74,10 @@ export interface BuildOutcome {
   resultLink: string | null;
   built: string[];
   failed: MachineFailure[];
-  /** An error that stopped the whole configuration (evaluation error), if any. */
+  /** An error that stopped the whole configuration, if any. */
   error: string | null;
+  /** Where `error` happened: "evaluation" is a config error (exit 3), null without error. */
+  errorStage: BuildStage | null;
   durationMs: number;
 }
 
@@ -89,6 +99,7 @@ export async function runBuildJob(
     built: [],
     failed: [],
     error: null,
+    errorStage: null,
     durationMs: performance.now() - started,
     ...partial,
   });
@@ -122,7 +133,10 @@ export async function runBuildJob(
     );
     drvPaths = JSON.parse(stdout) as Record<string, string | null>;
   } catch (error) {
-    return outcome({ error: error instanceof NixError ? error.message : String(error) });
+    return outcome({
+      error: error instanceof NixError ? error.message : String(error),
+      errorStage: error instanceof NixError && isDownloadFailure(error.message) ? "fetch" : "evaluation",
+    });
   }
 
   const machines = Object.keys(drvPaths);
@@ -130,7 +144,12 @@ export async function runBuildJob(
   const failed: MachineFailure[] = [];
   for (const [machine, drv] of Object.entries(drvPaths)) {
     if (drv !== null) continue;
-    failed.push({ machine, message: await evaluationError(options, machine), logTail: [] });
+    failed.push({
+      machine,
+      stage: "evaluation",
+      message: await evaluationError(options, machine),
+      logTail: [],
+    });
     onEvent({ type: "machine-state", machine, state: "failed", detail: "evaluation failed" });
   }
   const toBuild = Object.entries(drvPaths).filter((e): e is [string, string] => e[1] !== null);
@@ -192,7 +211,7 @@ export async function runBuildJob(
         (buildError
           ? firstLine(buildError.message)
           : "not built (an earlier failure stopped the build; use --keep-going)");
-      failed.push({ machine, message, logTail: failure?.logTail ?? progress.logTail(drv) });
+      failed.push({ machine, stage: "build", message, logTail: failure?.logTail ?? progress.logTail(drv) });
       onEvent({ type: "machine-state", machine, state: "failed", detail: firstLine(message) });
     }
   }
@@ -223,7 +242,12 @@ export async function runBuildJob(
       await runNix("nix", ["build", "--out-link", link, stdout.trim()], { cwd });
     }
   } catch (error) {
-    return outcome({ built, failed, error: error instanceof NixError ? error.message : String(error) });
+    return outcome({
+      built,
+      failed,
+      error: error instanceof NixError ? error.message : String(error),
+      errorStage: "build",
+    });
   }
   return outcome({ resultLink: existsSync(link) ? link : null, built, failed });
 }

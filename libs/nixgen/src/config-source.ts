@@ -15,7 +15,8 @@ export const CUSTOM_ARGS_FILE = "custom-args.nix";
 
 /**
  * Resolves `-c`/`-f` options (and the defaults when neither is given) into config sources.
- * Without options: `./flake.nix` → `.#default`, else `./configs.nix` → a file source.
+ * Without options: `./flake.nix` → `.#default`, else `./configs.nix` → a file source; with
+ * `prefer: "configs.nix"` (plan: it must not need the flake's inputs) `./configs.nix` comes first.
  *
  * @example
  * resolveConfigSources({ files: ["examples/python/configs.nix"], cwd: "/p" })
@@ -26,11 +27,13 @@ export function resolveConfigSources({
   files = [],
   customArgs,
   cwd,
+  prefer = "flake",
 }: {
   flakes?: string[];
   files?: string[];
   customArgs?: string | undefined;
   cwd: string;
+  prefer?: "flake" | "configs.nix";
 }): ConfigSource[] {
   if (customArgs !== undefined && !existsSync(resolve(cwd, customArgs))) {
     throw notFoundError(`--custom-args file ${customArgs} does not exist`);
@@ -42,9 +45,11 @@ export function resolveConfigSources({
     ),
   ];
   if (sources.length > 0) return sources;
-  if (existsSync(join(cwd, "flake.nix"))) return [{ kind: "flake", ref: ".#default", label: ".#default" }];
-  if (existsSync(join(cwd, "configs.nix")))
+  const hasConfigs = existsSync(join(cwd, "configs.nix"));
+  if (prefer === "configs.nix" && hasConfigs)
     return [fileSource(join(cwd, "configs.nix"), undefined, "configs.nix")];
+  if (existsSync(join(cwd, "flake.nix"))) return [{ kind: "flake", ref: ".#default", label: ".#default" }];
+  if (hasConfigs) return [fileSource(join(cwd, "configs.nix"), undefined, "configs.nix")];
   throw notFoundError(
     "no configuration found: there is no flake.nix or configs.nix here",
     "pass -c flake#attr or -f path/to/configs.nix, or create a project with `nohead init`",

@@ -27,14 +27,15 @@ export function planExpression(source: Extract<ConfigSource, { kind: "file" }>):
 }
 
 /**
- * An expression building a configs.nix with nohead's build-config.nix. nixpkgs comes from
- * `nixpkgsPath` when given (NOHEAD_NIXPKGS), else from `<nixpkgs>` on NIX_PATH.
+ * An expression building a configs.nix with nohead's build-config.nix, against the nixpkgs at
+ * `nixpkgsPath` (chosen by nixpkgs-source.ts; never `<nixpkgs>` from NIX_PATH).
  */
 export function buildExpression(
   source: Extract<ConfigSource, { kind: "file" }>,
   { images, nixpkgsPath }: { images: boolean; nixpkgsPath: string | undefined },
 ): string {
-  const nixpkgs = nixpkgsPath ? toNix(nixPath(nixpkgsPath)) : "<nixpkgs>";
+  if (!nixpkgsPath) throw new Error(`nohead bug: no nixpkgs chosen to build ${source.label}`);
+  const nixpkgs = toNix(nixPath(nixpkgsPath));
   return toNix(
     nixRaw(
       `import ${toNix(nixPath(join(NOHEAD_ROOT, "nix/build-config.nix")))} {

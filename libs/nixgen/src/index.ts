@@ -5,5 +5,7 @@ export * from "./expressions.ts";
 export * from "./nix-command.ts";
 export * from "./nix-error.ts";
 export * from "./nix-log.ts";
+export * from "./nixpkgs-source.ts";
+export * from "./nohead-flake-ref.ts";
 export * from "./scaffold.ts";
 export * from "./to-nix.ts";

@@ -37,16 +37,19 @@ export function stripAnsi(text: string): string {
 
 /**
  * Extracts the readable part of Nix's stderr: the last `error:` block (Nix prints the innermost
- * cause last), without `--show-trace` hints and `@nix` JSON lines.
+ * cause last), without `--show-trace` hints, `@nix` JSON lines, and locations in nohead's own
+ * generated expressions (`at «string»:2:17:` and its excerpt: never the user's file).
  *
  * @example
  * summarizeNixError("error: undefined variable 'x'\n\n       at /p/configs.nix:3:5:\n")
  * // => { message: "undefined variable 'x'", location: { file: "/p/configs.nix", line: 3, column: 5 } }
  */
 export function summarizeNixError(stderr: string): { message: string; location: NixLocation | undefined } {
-  const lines = stripAnsi(stderr)
-    .split("\n")
-    .filter((l) => !l.startsWith("@nix ") && !l.includes("(use '--show-trace'"));
+  const lines = withoutGeneratedLocations(
+    stripAnsi(stderr)
+      .split("\n")
+      .filter((l) => !l.startsWith("@nix ") && !l.includes("(use '--show-trace'")),
+  );
   const starts = lines.flatMap((l, i) => (/^\s*error:/.test(l) ? [i] : []));
   const first = starts.length > 0 ? (starts[0] ?? 0) : 0;
   const block = lines.slice(first).join("\n").trim();
@@ -62,4 +65,31 @@ export function summarizeNixError(stderr: string): { message: string; location: 
       ? { file: at[1], line: Number.parseInt(at[2], 10), column: Number.parseInt(at[3], 10) }
       : undefined;
   return { message, location };
+}
+
+/** Drops each `at «string»:L:C:` line with the source excerpt under it (blank or `  N| …` lines). */
+function withoutGeneratedLocations(lines: string[]): string[] {
+  const kept: string[] = [];
+  let skipping = false;
+  for (const line of lines) {
+    if (/^\s*at «string»:\d+:\d+:\s*$/.test(line)) {
+      skipping = true;
+      continue;
+    }
+    if (skipping && (line.trim() === "" || /^\s*\d*\s*\|/.test(line))) continue;
+    skipping = false;
+    kept.push(line);
+  }
+  return kept;
+}
+
+/**
+ * Whether a Nix message says a download failed (a flake input or a tarball could not be
+ * fetched): the network, not the configuration.
+ *
+ * @example
+ * isDownloadFailure("unable to download 'https://api.github.com/…': Couldn't resolve host name (6)") // => true
+ */
+export function isDownloadFailure(message: string): boolean {
+  return /^unable to download '/.test(message);
 }

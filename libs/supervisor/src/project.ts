@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { NoheadError } from "@nohead/schema/errors";
 
 export interface Project {
   /** The project directory. */
@@ -69,6 +70,14 @@ export type VmPaths = ReturnType<typeof vmPaths>;
 
 /** Creates the directories of a VM (state dir private to the user: it holds the disk). */
 export function ensureVmDirs(paths: VmPaths): void {
-  mkdirSync(paths.tmp, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.socketDir, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.tmp, paths.socketDir]) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new NoheadError("failed", `cannot create ${dir}: ${(error as Error).message}`, {
+        hint: "`nohead doctor` checks the state and runtime directories; XDG_RUNTIME_DIR chooses where sockets go",
+        cause: error,
+      });
+    }
+  }
 }

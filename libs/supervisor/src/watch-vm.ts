@@ -161,7 +161,7 @@ export async function watchVm(
     report("ready", `in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return { readiness: "ready", pid, forwards, health, failure: null };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = withDoctorHint(error);
     if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
     // A VM that failed to become ready is stopped, so no half-started QEMU is left behind.
     const stopped = await stopVm({ pid, qmpSocket: paths.qmp, isAlive }, { powerdownMs: 2000, stepMs: 3000 });
@@ -174,4 +174,14 @@ export async function watchVm(
     report("failed", message);
     return { readiness: "failed", pid, forwards, health, failure: message };
   }
+}
+
+/**
+ * A VM that dies or stays silent before its guest agent answers usually has a host problem
+ * (QEMU missing, KVM hanging guests, a socket path too long): those failures name `nohead doctor`.
+ */
+function withDoctorHint(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof ReadinessError) || error.level === "ready") return message;
+  return `${message} (if this host is the cause, \`nohead doctor\` checks KVM, QEMU and the runtime directory)`;
 }

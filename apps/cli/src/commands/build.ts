@@ -4,8 +4,8 @@
  * linked as <result>, <result>-2, … in the order given.
  */
 import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
-import { resolveConfigSources } from "@nohead/nixgen";
-import { usageError } from "@nohead/schema";
+import { chooseNixpkgs, realiseNixpkgs, resolveConfigSources } from "@nohead/nixgen";
+import { EXIT_CODES, usageError } from "@nohead/schema";
 import { Listr } from "listr2";
 import pc from "picocolors";
 import { buildInWorker } from "../build/build-in-worker.ts";
@@ -20,6 +20,7 @@ interface BuildOptions {
   keepGoing?: boolean;
   jobs?: number;
   json?: boolean;
+  nixpkgs?: string;
 }
 
 export async function run([options]: unknown[], globals: GlobalOptions): Promise<number> {
@@ -32,6 +33,7 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
     keepGoing = false,
     jobs,
     json = false,
+    nixpkgs,
   } = options as BuildOptions;
   const cwd = process.cwd();
   const sources = resolveConfigSources({ flakes: config, files: file, customArgs, cwd });
@@ -41,6 +43,16 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
       "with -c, disk images are built when the flake's buildConfig sets makeDiskImages = true (as in no-headache)",
     );
   }
+  if (nixpkgs !== undefined && sources.every((s) => s.kind === "flake")) {
+    throw usageError(
+      "--nixpkgs applies to -f configs only",
+      "a flake's configuration builds with the nixpkgs of its own inputs (`--override-input nixpkgs …` with nix)",
+    );
+  }
+  // -f configs need a nixpkgs; chosen and fetched once, before any build starts.
+  const nixpkgsPath = sources.some((s) => s.kind === "file")
+    ? await realiseNixpkgs(chooseNixpkgs({ flag: nixpkgs, cwd }))
+    : undefined;
   const outcomes: BuildOutcome[] = [];
   const live = Boolean(process.stdout.isTTY);
   const jobsOf = sources.map((source, i) => ({
@@ -62,7 +74,7 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
             keepGoing,
             jobs,
             cwd,
-            nixpkgsPath: process.env.NOHEAD_NIXPKGS,
+            nixpkgsPath,
           },
           (event) => {
             view.apply(event);
@@ -96,9 +108,20 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
       process.stdout.write(`${pc.green("✔")} ${o.source}: ${o.built.length} machine(s) → ${o.resultLink}\n`);
     }
   }
-  return outcomes.every((o) => !o.error && o.failed.length === 0) && outcomes.length === sources.length
-    ? 0
-    : 1;
+  return exitCodeOf(outcomes, sources.length);
+}
+
+/**
+ * 0 when every configuration built; 3 when one did not evaluate (a config error, as in plan); else
+ * 1 (a build failed, or Nix could not download a flake's inputs).
+ */
+function exitCodeOf(outcomes: BuildOutcome[], expected: number): number {
+  const configError = outcomes.some(
+    (o) => o.errorStage === "evaluation" || o.failed.some((f) => f.stage === "evaluation"),
+  );
+  if (configError) return EXIT_CODES.config;
+  const ok = outcomes.every((o) => !o.error && o.failed.length === 0) && outcomes.length === expected;
+  return ok ? 0 : EXIT_CODES.failed;
 }
 
 /** The live per-machine lines of one configuration's build. */
@@ -147,6 +170,8 @@ function describe(o: BuildOutcome): string {
 }
 
 function failureText(o: BuildOutcome): string {
+  if (o.errorStage === "fetch")
+    return `${o.source}: ${o.error}\n(Nix could not download this flake's inputs: connect to the network once; later builds use the copies in the Nix store)`;
   if (o.error) return `${o.source}: ${o.error}`;
   return o.failed
     .map((f) => {

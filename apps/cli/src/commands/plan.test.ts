@@ -1,6 +1,6 @@
 /** `nohead plan`: real Nix evaluation, no build, no nixpkgs. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PlannedMachine } from "@nohead/schema";
@@ -73,6 +73,35 @@ describe("nohead plan", () => {
       "web-1",
       "web-2",
     ]);
+  });
+
+  test("a config error exits 3 with the file and line; --show-trace adds Nix's trace", async () => {
+    const bad = join(dir, "bad.nix");
+    writeFileSync(bad, "{ pkgs, ... }:\n{\n  web = { count = two; };\n}\n");
+    const plain = await runCli(["plan", "-f", bad]);
+    expect(plain.exitCode).toBe(3);
+    expect(plain.stderr).toStartWith(`error: undefined variable 'two'\n\nat ${bad}:3:19:`);
+    expect(plain.stderr).not.toContain("while evaluating");
+    const traced = await runCli(["plan", "-f", bad, "--show-trace"]);
+    expect(traced.exitCode).toBe(3);
+    expect(traced.stderr).toContain(`at ${bad}:3:19:`);
+    expect(traced.stderr).toContain("… while evaluating");
+    expect(traced.stderr).not.toContain("«string»");
+  });
+
+  test("plan -c of a flake whose inputs cannot be downloaded: exit 1 and a hint, not a config error", async () => {
+    const flake = join(dir, "flake-with-inputs");
+    mkdirSync(flake);
+    writeFileSync(
+      join(flake, "flake.nix"),
+      '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05"; outputs = { self, nixpkgs }: { }; }\n',
+    );
+    const { exitCode, stderr } = await runCli(["plan", "-c", `path:${flake}#default`], {
+      env: { NIX_CONFIG: "download-attempts = 1\nsubstituters =" },
+    });
+    expect(exitCode).toBe(1);
+    expect(stderr).toStartWith("error: unable to download 'https://api.github.com/");
+    expect(stderr).toContain("hint: Nix could not download what this needs; connect to the network once");
   });
 
   test("plan takes one configuration", async () => {

@@ -1,4 +1,8 @@
-/** `nohead plan`: the machine list of a configuration, computed by Nix without building. */
+/**
+ * `nohead plan`: the machine list of a configuration, computed by Nix without building. Without
+ * -c/-f it reads ./configs.nix even beside a flake.nix: nohead's own nix/lib evaluates it, so
+ * planning needs no flake inputs, no nixpkgs and no network.
+ */
 import { resolveConfigSources } from "@nohead/nixgen";
 import { type PlannedMachine, usageError } from "@nohead/schema";
 import pc from "picocolors";
@@ -11,17 +15,24 @@ interface PlanOptions {
   file: string[];
   customArgs?: string;
   json?: boolean;
+  showTrace?: boolean;
 }
 
 export async function run([options]: unknown[], _globals: GlobalOptions): Promise<number> {
-  const { config, file, customArgs, json = false } = options as PlanOptions;
-  const sources = resolveConfigSources({ flakes: config, files: file, customArgs, cwd: process.cwd() });
+  const { config, file, customArgs, json = false, showTrace = false } = options as PlanOptions;
+  const sources = resolveConfigSources({
+    flakes: config,
+    files: file,
+    customArgs,
+    cwd: process.cwd(),
+    prefer: "configs.nix",
+  });
   if (sources.length > 1) {
     throw usageError("plan takes one configuration at a time", "run `nohead plan` once per -c/-f");
   }
   const [source] = sources;
   if (!source) return 0;
-  const plan = await loadPlan(source);
+  const plan = await loadPlan(source, { showTrace });
   if (json) {
     process.stdout.write(`${JSON.stringify({ machines: plan.machines }, null, 2)}\n`);
     return 0;

@@ -1,0 +1,63 @@
+/** A VM whose QEMU dies before it answers: the failure keeps QEMU's words and names `nohead doctor`. */
+import { describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { testTempDir } from "../../../tests/support/temp-dir.ts";
+import { ensureVmDirs, projectAt, vmPaths } from "./project.ts";
+import { watchVm } from "./watch-vm.ts";
+
+describe("watchVm", () => {
+  test("QEMU missing on the host: failed, with its message and a pointer to nohead doctor", async () => {
+    const root = testTempDir("nohead-watch-");
+    const runner = join(root, "run-web-vm");
+    // What a runner prints when its QEMU is not there (the shell's own message, exit 127).
+    writeFileSync(runner, "#!/bin/sh\necho 'run-web-vm: qemu-system-x86_64: not found' >&2\nexit 127\n");
+    chmodSync(runner, 0o755);
+    const paths = vmPaths(projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: root }), "web");
+    ensureVmDirs(paths);
+    const outcome = await watchVm(
+      {
+        machine: {
+          name: "web",
+          runner,
+          system: "/nix/store/x-system",
+          username: "nixy",
+          forwards: [],
+          health: {
+            ssh: false,
+            tcp: [],
+            command: null,
+            initScript: false,
+            deadlines: { startedSeconds: 10, bootedSeconds: 10, readySeconds: 10 },
+          },
+        },
+        paths,
+        display: "none",
+        invocation: { args: [], env: {} },
+      },
+      () => {},
+    );
+    expect(outcome.readiness).toBe("failed");
+    expect(outcome.failure).toBe(
+      "QEMU exited while waiting for QMP to answer: run-web-vm: qemu-system-x86_64: not found (if this host is the cause, `nohead doctor` checks KVM, QEMU and the runtime directory)",
+    );
+  });
+
+  test("a directory that cannot be created is a user error naming it and nohead doctor", () => {
+    const root = testTempDir("nohead-watch-");
+    writeFileSync(join(root, "file"), "");
+    const paths = vmPaths(
+      projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: join(root, "file") }),
+      "web",
+    );
+    let error: unknown;
+    try {
+      ensureVmDirs(paths);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ kind: "failed" });
+    expect((error as Error).message).toStartWith(`cannot create ${paths.socketDir}: ENOTDIR`);
+    expect((error as { hint: string }).hint).toContain("`nohead doctor`");
+  });
+});
