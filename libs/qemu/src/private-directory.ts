@@ -1,0 +1,112 @@
+/**
+ * Directories only this user can use: where nohead keeps VM state, disks and keys, and where
+ * QEMU's control sockets live. Another local user who can make, swap or write into one of them
+ * can capture or impersonate a VM's sockets (fake stop and exec answers) or read its disk, so
+ * every such directory is created mode 0700 and proved before use: a real directory (not a
+ * symbolic link, checked with lstat), owned by this user, that nobody else can write to, in a
+ * parent that nobody else can rename it out of. A directory of ours that others may only read
+ * (made by an older nohead under umask 022) is tightened to 0700 rather than refused: nobody
+ * else could have put anything in it.
+ *
+ * docs/security.md explains the threat; the per-project supervisor's socket relies on this too.
+ */
+import { chmodSync, lstatSync, mkdirSync, type Stats, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { NoheadError } from "@nohead/schema/errors";
+
+/** This process's user id (0 where the platform has none). */
+export function currentUid(): number {
+  return process.getuid?.() ?? 0;
+}
+
+function unsafe(message: string, hint: string, cause?: unknown): NoheadError {
+  return new NoheadError("config", message, { hint, cause });
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, "0");
+}
+
+/**
+ * Creates `dir` (and missing parents) mode 0700 when missing, then checks it as
+ * {@link assertPrivateDirectory} does. `what` names it in errors ("the runtime directory").
+ *
+ * @example
+ * ensurePrivateDirectory("/tmp/nohead-1000", "the runtime directory");
+ * // throws NoheadError("config") when another user made /tmp/nohead-1000 first
+ */
+export function ensurePrivateDirectory(dir: string, what: string): void {
+  let made: unknown;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // Kept for the message: a dangling symbolic link or a file in the way fails here, and the
+    // check below says what is wrong with it.
+    made = error;
+  }
+  assertPrivateDirectory(dir, what, made);
+}
+
+/**
+ * Throws a `config` {@link NoheadError} naming `dir` and the fix unless `dir` is a directory
+ * (not a symbolic link) owned by this user that group and others cannot write to, in a parent
+ * owned by this user or root that others cannot write to (or that is sticky, like /tmp).
+ * Group/other read and search bits are removed.
+ */
+export function assertPrivateDirectory(dir: string, what: string, cause?: unknown): void {
+  const uid = currentUid();
+  let stats: Stats;
+  try {
+    stats = lstatSync(dir);
+  } catch (error) {
+    throw unsafe(
+      `${what} ${dir} cannot be used: ${(error as Error).message}`,
+      "check its parent",
+      cause ?? error,
+    );
+  }
+  const fix = `remove ${dir} (as its owner or root) and run again; nohead creates it mode 0700`;
+  if (stats.isSymbolicLink()) {
+    throw unsafe(`${what} ${dir} is a symbolic link; nohead uses only a real directory it owns`, fix, cause);
+  }
+  if (!stats.isDirectory()) throw unsafe(`${what} ${dir} is not a directory`, fix, cause);
+  if (stats.uid !== uid) {
+    throw unsafe(
+      `${what} ${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}): another user may have made it to take over your VMs' sockets or files`,
+      `${fix}${what.includes("runtime") ? ", or set XDG_RUNTIME_DIR to a directory of yours" : ""}`,
+      cause,
+    );
+  }
+  if ((stats.mode & 0o022) !== 0) {
+    throw unsafe(
+      `${what} ${dir} can be written by other users (mode ${octal(stats.mode)}): someone may have put something in it`,
+      `check its contents, then \`chmod 700 ${dir}\` (or remove it and run again)`,
+      cause,
+    );
+  }
+  assertTrustedParent(dir, what, cause);
+  if ((stats.mode & 0o077) !== 0) chmodSync(dir, stats.mode & 0o700);
+}
+
+/** The parent of `dir` must not let anyone else rename or replace `dir`. */
+function assertTrustedParent(dir: string, what: string, cause: unknown): void {
+  const parent = dirname(dir);
+  if (parent === dir) return;
+  const stats = statSync(parent);
+  const uid = currentUid();
+  if (stats.uid !== uid && stats.uid !== 0) {
+    throw unsafe(
+      `${what} ${dir} is in ${parent}, which belongs to uid ${stats.uid}: that user could replace it`,
+      "keep nohead's directories in a directory of yours",
+      cause,
+    );
+  }
+  const sticky = (stats.mode & 0o1000) !== 0;
+  if ((stats.mode & 0o022) !== 0 && !sticky) {
+    throw unsafe(
+      `${what} ${dir} is in ${parent}, which other users can write to (mode ${octal(stats.mode)}): they could replace it`,
+      `\`chmod go-w ${parent}\`, or keep nohead's directories elsewhere`,
+      cause,
+    );
+  }
+}
