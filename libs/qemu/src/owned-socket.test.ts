@@ -94,7 +94,7 @@ describe("servers", () => {
       const error = noheadErrorOf(() => removeStaleSocket(theirs));
       expect(error.kind).toBe("conflict");
       expect(error.message).toBe(
-        `cannot listen on ${theirs}: something else is there (it belongs to uid ${OTHER_UID}, not to you (uid ${process.getuid?.()}))`,
+        `${theirs} is not a socket of yours (it belongs to uid ${OTHER_UID}, not to you (uid ${process.getuid?.()})); leaving it alone`,
       );
       expect(lstatSync(theirs).isSocket()).toBe(true);
     } finally {

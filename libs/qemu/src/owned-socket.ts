@@ -70,8 +70,8 @@ export function removeStaleSocket(path: string): boolean {
   }
   const problem = socketTrustProblem(path);
   if (problem || !stats.isSocket()) {
-    throw new NoheadError("conflict", `cannot listen on ${path}: something else is there (${problem})`, {
-      hint: `look at it (ls -l ${path}) and remove it if it is stale`,
+    throw new NoheadError("conflict", `${path} is not a socket of yours (${problem}); leaving it alone`, {
+      hint: `look at it (ls -l ${path}), find out who made it, and remove it yourself if it is stale`,
     });
   }
   unlinkSync(path);

@@ -12,7 +12,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { noheadErrorOf } from "@nohead/schema/testing";
+import { noheadErrorOf, rejectionOf } from "@nohead/schema/testing";
+import { Fleet } from "./fleet.ts";
 import { ensureVmDirs, projectAt, vmPaths } from "./project.ts";
 
 const OTHER_UID = 64_003;
@@ -120,6 +121,36 @@ describe("a project's directories", () => {
     } finally {
       rmSync(fallback, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("destroy removes the VM's sockets only when they are sockets of ours", async () => {
+    const { project, paths } = projectWithRuntime();
+    const fleet = new Fleet(project, join(project.root, "result"), {
+      schemaVersion: 1,
+      network: { subnet: "10.213.0.0/16" },
+      machines: [],
+      images: [],
+    });
+    ensureVmDirs(project, paths);
+    // A QEMU killed without cleaning up leaves its sockets; another user's is never removed.
+    const ours = Bun.listen({ unix: paths.qmp, socket: { data() {} } });
+    const theirs = Bun.listen({ unix: paths.guestAgent, socket: { data() {} } });
+    try {
+      chownSync(paths.guestAgent, OTHER_UID, OTHER_UID);
+      const refused = await rejectionOf(fleet.destroy("web-1"));
+      expect((refused as Error).message).toStartWith(
+        `${paths.guestAgent} is not a socket of yours (it belongs to uid ${OTHER_UID}`,
+      );
+      expect(lstatSync(paths.guestAgent).isSocket()).toBe(true);
+      expect(existsSync(paths.dir)).toBe(true);
+      chownSync(paths.guestAgent, process.getuid?.() ?? 0, 0);
+      expect((await fleet.destroy("web-1")).ok).toBe(true);
+      for (const gone of [paths.qmp, paths.guestAgent, paths.socketDir, paths.dir])
+        expect(existsSync(gone)).toBe(false);
+    } finally {
+      ours.stop(true);
+      theirs.stop(true);
     }
   });
 });
