@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { writableByOthers } from "@nohead/qemu/private-directory";
 import { NoheadError } from "@nohead/schema";
 
 /** What a token may hold: the characters RFC 6750 allows in a bearer token. */
@@ -142,7 +143,7 @@ function assertSafeDirectory(file: string, dir: string): void {
       { hint: "keep the token in a directory of yours, such as ~/.config/nohead" },
     );
   }
-  if ((mode & 0o022) !== 0) {
+  if (writableByOthers(stats)) {
     throw new NoheadError(
       "config",
       `the token file ${file} is in ${dir}, which others can write to (mode ${mode.toString(8)}): they could replace the token`,

@@ -10,7 +10,11 @@
  */
 import { lstatSync, type Stats, unlinkSync } from "node:fs";
 import { NoheadError } from "@nohead/schema/errors";
-import { currentUid } from "./private-directory.ts";
+
+/** This process's user id (0 where the platform has none). */
+export function currentUid(): number {
+  return process.getuid?.() ?? 0;
+}
 
 /**
  * Why the socket at `path` must not be trusted, or null when it is a socket of this user or

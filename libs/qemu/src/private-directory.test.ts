@@ -82,6 +82,31 @@ describe("a private directory", () => {
     expect(modeOf(readable)).toBe(0o700);
   });
 
+  test("group write is fine only for the user's private group (umask 002 systems), not for a shared group", () => {
+    // Root's primary group has no other member in /etc/group here, like a user private group.
+    expect(process.getgid?.()).toBe(0);
+    const project = fresh();
+    mkdirSync(project);
+    chmodSync(project, 0o2775);
+    const own = join(project, ".nohead");
+    mkdirSync(own);
+    chmodSync(own, 0o775);
+    ensurePrivateDirectory(own, "the state directory");
+    expect(modeOf(own)).toBe(0o700);
+    const shared = fresh();
+    mkdirSync(shared);
+    chmodSync(shared, 0o770);
+    chownSync(shared, process.getuid?.() ?? 0, OTHER_UID);
+    expect(noheadErrorOf(() => ensurePrivateDirectory(shared, "the state directory")).message).toBe(
+      `the state directory ${shared} can be written by other users (mode 0770): someone may have put something in it`,
+    );
+    chmodSync(project, 0o775);
+    chownSync(project, process.getuid?.() ?? 0, OTHER_UID);
+    expect(noheadErrorOf(() => ensurePrivateDirectory(own, "the state directory")).message).toBe(
+      `the state directory ${own} is in ${project}, which other users can write to (mode 0775): they could replace it`,
+    );
+  });
+
   test("a file in the way is refused", () => {
     const file = fresh();
     writeFileSync(file, "");

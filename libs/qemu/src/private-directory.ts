@@ -6,17 +6,50 @@
  * symbolic link, checked with lstat), owned by this user, that nobody else can write to, in a
  * parent that nobody else can rename it out of. A directory of ours that others may only read
  * (made by an older nohead under umask 022) is tightened to 0700 rather than refused: nobody
- * else could have put anything in it.
+ * else could have put anything in it. Group write is fine when the group is the user's own
+ * private group (only the user in it: the default on Debian, Ubuntu and Fedora, where umask 002
+ * makes every directory group-writable), as Debian's OpenSSH allows for `~/.ssh`.
  *
  * docs/security.md explains the threat; the per-project supervisor's socket relies on this too.
  */
-import { chmodSync, lstatSync, mkdirSync, type Stats, statSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readFileSync, type Stats, statSync } from "node:fs";
+import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import { NoheadError } from "@nohead/schema/errors";
+import { currentUid } from "./owned-socket.ts";
 
-/** This process's user id (0 where the platform has none). */
-export function currentUid(): number {
-  return process.getuid?.() ?? 0;
+/**
+ * Whether group `gid` is this user's private group: the user's primary group, with no member
+ * but the user in /etc/group (a group nohead cannot find there is not private).
+ */
+function isOwnPrivateGroup(gid: number): boolean {
+  if (gid !== process.getgid?.()) return false;
+  let groups: string;
+  try {
+    groups = readFileSync("/etc/group", "utf8");
+  } catch {
+    return false;
+  }
+  const me = userInfo().username;
+  for (const line of groups.split("\n")) {
+    const [, , id, members = ""] = line.split(":");
+    if (id !== undefined && id !== "" && Number(id) === gid) {
+      return members.split(",").every((member) => member === "" || member === me);
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether users other than this one can create, rename or delete entries in a directory with
+ * these `stats`: it is writable by others, or by a group that is not the user's private group.
+ *
+ * @example
+ * writableByOthers(statSync("/tmp")) // => true (sticky or not: check `mode & 0o1000` for that)
+ */
+export function writableByOthers(stats: Stats): boolean {
+  if ((stats.mode & 0o002) !== 0) return true;
+  return (stats.mode & 0o020) !== 0 && !isOwnPrivateGroup(stats.gid);
 }
 
 function unsafe(message: string, hint: string, cause?: unknown): NoheadError {
@@ -77,7 +110,7 @@ export function assertPrivateDirectory(dir: string, what: string, cause?: unknow
       cause,
     );
   }
-  if ((stats.mode & 0o022) !== 0) {
+  if (writableByOthers(stats)) {
     throw unsafe(
       `${what} ${dir} can be written by other users (mode ${octal(stats.mode)}): someone may have put something in it`,
       `check its contents, then \`chmod 700 ${dir}\` (or remove it and run again)`,
@@ -102,10 +135,10 @@ function assertTrustedParent(dir: string, what: string, cause: unknown): void {
     );
   }
   const sticky = (stats.mode & 0o1000) !== 0;
-  if ((stats.mode & 0o022) !== 0 && !sticky) {
+  if (writableByOthers(stats) && !sticky) {
     throw unsafe(
       `${what} ${dir} is in ${parent}, which other users can write to (mode ${octal(stats.mode)}): they could replace it`,
-      `\`chmod go-w ${parent}\`, or keep nohead's directories elsewhere`,
+      `\`chmod go-w ${parent}\`, or keep nohead's directories elsewhere (NOHEAD_STATE_DIR, XDG_RUNTIME_DIR)`,
       cause,
     );
   }

@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { currentUid, ensurePrivateDirectory } from "@nohead/qemu/private-directory";
+import { currentUid } from "@nohead/qemu/owned-socket";
+import { ensurePrivateDirectory } from "@nohead/qemu/private-directory";
 
 export interface Project {
   /** The project directory. */
