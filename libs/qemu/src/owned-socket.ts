@@ -66,14 +66,13 @@ export function assertOwnedSocket(path: string, what: string): void {
  * Bun.serve({ unix: join(runtimeDir, "supervisor.sock"), fetch });
  */
 export function removeStaleSocket(path: string): boolean {
-  let stats: Stats;
   try {
-    stats = lstatSync(path);
+    lstatSync(path);
   } catch {
     return false;
   }
   const problem = socketTrustProblem(path);
-  if (problem || !stats.isSocket()) {
+  if (problem) {
     throw new NoheadError("conflict", `${path} is not a socket of yours (${problem}); leaving it alone`, {
       hint: `look at it (ls -l ${path}), find out who made it, and remove it yourself if it is stale`,
     });

@@ -37,7 +37,11 @@ describe("a private directory", () => {
     mkdirSync(dir);
     chmodSync(dir, 0o777);
     chownSync(dir, OTHER_UID, OTHER_UID);
-    const error = noheadErrorOf(() => ensurePrivateDirectory(dir, "the runtime directory"));
+    const error = noheadErrorOf(() =>
+      ensurePrivateDirectory(dir, "the runtime directory", {
+        alternative: "set XDG_RUNTIME_DIR to a directory of yours",
+      }),
+    );
     expect(error.kind).toBe("config");
     expect(error.message).toBe(
       `the runtime directory ${dir} belongs to uid ${OTHER_UID}, not to you (uid ${process.getuid?.()}): another user may have made it to take over your VMs' sockets or files`,

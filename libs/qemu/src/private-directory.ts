@@ -60,6 +60,14 @@ function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, "0");
 }
 
+/** Options of {@link ensurePrivateDirectory} and {@link assertPrivateDirectory}. */
+export interface PrivateDirectoryOptions {
+  /** Another way out, added to the hint when the directory is not ours ("set XDG_RUNTIME_DIR …"). */
+  alternative?: string;
+  /** The error that made the check necessary (a failed mkdir), kept as the cause. */
+  cause?: unknown;
+}
+
 /**
  * Creates `dir` (and missing parents) mode 0700 when missing, then checks it as
  * {@link assertPrivateDirectory} does. `what` names it in errors ("the runtime directory").
@@ -68,16 +76,20 @@ function octal(mode: number): string {
  * ensurePrivateDirectory("/tmp/nohead-1000", "the runtime directory");
  * // throws NoheadError("config") when another user made /tmp/nohead-1000 first
  */
-export function ensurePrivateDirectory(dir: string, what: string): void {
-  let made: unknown;
+export function ensurePrivateDirectory(
+  dir: string,
+  what: string,
+  options: PrivateDirectoryOptions = {},
+): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    assertPrivateDirectory(dir, what, options);
   } catch (error) {
-    // Kept for the message: a dangling symbolic link or a file in the way fails here, and the
-    // check below says what is wrong with it.
-    made = error;
+    // A dangling symbolic link or a file in the way fails mkdir: the check says what is wrong.
+    if (error instanceof NoheadError) throw error;
+    assertPrivateDirectory(dir, what, { ...options, cause: error });
+    throw error;
   }
-  assertPrivateDirectory(dir, what, made);
 }
 
 /**
@@ -86,7 +98,12 @@ export function ensurePrivateDirectory(dir: string, what: string): void {
  * owned by this user or root that others cannot write to (or that is sticky, like /tmp).
  * Group/other read and search bits are removed.
  */
-export function assertPrivateDirectory(dir: string, what: string, cause?: unknown): void {
+export function assertPrivateDirectory(
+  dir: string,
+  what: string,
+  options: PrivateDirectoryOptions = {},
+): void {
+  const { alternative, cause } = options;
   const uid = currentUid();
   let stats: Stats;
   try {
@@ -106,7 +123,7 @@ export function assertPrivateDirectory(dir: string, what: string, cause?: unknow
   if (stats.uid !== uid) {
     throw unsafe(
       `${what} ${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}): another user may have made it to take over your VMs' sockets or files`,
-      `${fix}${what.includes("runtime") ? ", or set XDG_RUNTIME_DIR to a directory of yours" : ""}`,
+      alternative ? `${fix}, or ${alternative}` : fix,
       cause,
     );
   }

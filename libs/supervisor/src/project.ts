@@ -79,7 +79,9 @@ export type VmPaths = ReturnType<typeof vmPaths>;
  * a symbolic link, another user's, or writable by others.
  */
 export function ensureStateDir(project: Project): void {
-  ensurePrivateDirectory(project.stateDir, "the state directory");
+  ensurePrivateDirectory(project.stateDir, "the state directory", {
+    alternative: "set NOHEAD_STATE_DIR to a directory of yours",
+  });
 }
 
 /**
@@ -92,7 +94,9 @@ export function ensureStateDir(project: Project): void {
  * ensureRuntimeDir(project); // then bind or connect under project.runtimeDir
  */
 export function ensureRuntimeDir(project: Project): void {
-  ensurePrivateDirectory(dirname(project.runtimeDir), "the runtime directory");
+  ensurePrivateDirectory(dirname(project.runtimeDir), "the runtime directory", {
+    alternative: "set XDG_RUNTIME_DIR to a directory of yours",
+  });
   ensurePrivateDirectory(project.runtimeDir, "the project's runtime directory");
 }
 
