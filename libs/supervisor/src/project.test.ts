@@ -12,9 +12,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { ManifestMachine } from "@nohead/schema";
 import { noheadErrorOf, rejectionOf } from "@nohead/schema/testing";
 import { Fleet } from "./fleet.ts";
 import { ensureVmDirs, projectAt, vmPaths } from "./project.ts";
+import type { StartSpec } from "./start-vm.ts";
+import { startAll } from "./vm-pool.ts";
 
 const OTHER_UID = 64_003;
 const REPO_ROOT = join(import.meta.dir, "../../..");
@@ -152,5 +155,29 @@ describe("a project's directories", () => {
       ours.stop(true);
       theirs.stop(true);
     }
+  });
+
+  test("starting a VM under a runtime base another user made fails that VM with the path and the fix", async () => {
+    const { dir, project } = projectWithRuntime();
+    const base = join(dir, "xdg", "nohead");
+    mkdirSync(base);
+    chmodSync(base, 0o777);
+    chownSync(base, OTHER_UID, OTHER_UID);
+    const machine = { name: "web-1", dependsOn: [] } as unknown as ManifestMachine;
+    const spec: StartSpec = {
+      project,
+      machine,
+      display: "none",
+      fresh: false,
+      extraArgs: [],
+      credentials: {},
+      network: null,
+    };
+    const [result] = await startAll([spec], () => undefined);
+    expect(result?.ok).toBe(false);
+    expect(result?.failure).toBe(
+      `the runtime directory ${base} belongs to uid ${OTHER_UID}, not to you (uid ${process.getuid?.()}): another user may have made it to take over your VMs' sockets or files (remove ${base} (as its owner or root) and run again; nohead creates it mode 0700, or set XDG_RUNTIME_DIR to a directory of yours)`,
+    );
+    expect(existsSync(project.runtimeDir)).toBe(false);
   });
 });
