@@ -5,8 +5,9 @@
  * binds with umask 077 inside a private directory (./private-directory.ts), and removes a stale
  * socket only when it is one of ours.
  *
- * Bun exposes no peer credentials (SO_PEERCRED) on accepted Unix connections (Bun 1.4), so a
- * server cannot check who connected: the 0700 directory is what keeps other users out.
+ * Who connected can be checked only on sockets `Bun.listen` accepted (./peer-credentials.ts reads
+ * SO_PEERCRED through bun:ffi); `Bun.serve` gives no access to a request's socket, so an HTTP
+ * server's guard is the 0700 directory it binds in.
  */
 import { lstatSync, type Stats, unlinkSync } from "node:fs";
 import { NoheadError } from "@nohead/schema/errors";
