@@ -115,6 +115,17 @@ describe("the hosts file", () => {
     expect(noheadErrorOf(() => loadHosts(stateDir, { HOME: home })).message).toContain("at hosts.lab.url");
   });
 
+  test("an sshTarget never starts an argv word with -: not the user, not the host", () => {
+    const { home, stateDir, projectFile } = layout();
+    const entry = { url: "https://lab", tokenFile: "t", closures: "nix-copy" };
+    for (const sshTarget of ["-oProxyCommand=x@lab", "nix@-oProxyCommand=x", "nix@-lab", "lab"]) {
+      writeFileSync(projectFile, JSON.stringify({ hosts: { lab: { ...entry, sshTarget } } }));
+      expect(noheadErrorOf(() => loadHosts(stateDir, { HOME: home })).message).toContain("must be user@host");
+    }
+    writeFileSync(projectFile, JSON.stringify({ hosts: { lab: { ...entry, sshTarget: "nix@10.0.0.2" } } }));
+    expect(loadHosts(stateDir, { HOME: home }).get("lab")?.sshTarget).toBe("nix@10.0.0.2");
+  });
+
   test("relative token files are relative to the hosts file", () => {
     const { home, stateDir, userFile } = layout();
     writeFileSync(

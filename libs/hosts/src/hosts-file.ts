@@ -9,10 +9,14 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { configError, MachineName } from "@nohead/schema";
 import { z } from "zod";
 
-/** `user@host` (host name or address) for SSH. */
+/**
+ * `user@host` (host name or address) for SSH. Neither part may start with `-`: Nix puts the
+ * target first in the ssh argv it builds for `nix copy` (no `--` can go before it), and the jump's
+ * ProxyCommand passes it on.
+ */
 const SshTarget = z
   .string()
-  .regex(/^[a-z_][a-z0-9_.-]*@[A-Za-z0-9.-]+$/, "must be user@host, such as nix@lab.example.org");
+  .regex(/^[a-z_][a-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be user@host, such as nix@lab.example.org");
 
 /**
  * OpenSSH client options for `sshTarget`, one argv element each. Printable characters only, no
