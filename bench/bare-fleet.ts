@@ -39,7 +39,7 @@ export interface BareVm {
 
 function launch(project: Project, machine: ManifestMachine, publicKey: string): BareVm {
   const paths = vmPaths(project, machine.name);
-  ensureVmDirs(paths);
+  ensureVmDirs(project, paths);
   const network = privateNetworkOf(project);
   const invocation = runnerInvocation({
     disk: paths.disk,

@@ -102,6 +102,10 @@ let
       expr = lib.errorsOf { "web_1" = { }; };
       expected = [ ''machine "web_1": the name is not a valid hostname (letters, digits and dashes, at most 63, no leading or trailing dash)'' ];
     };
+    testErrorUsernameIsAnOption = {
+      expr = lib.errorsOf { a = { username = "-oProxyCommand=x"; }; };
+      expected = [ ''machine "a": username must be a valid user name (lowercase letters, digits, _ and -), got "-oProxyCommand=x"'' ];
+    };
     testErrorPortClash = {
       expr = lib.errorsOf { a = { count = 2; firstHostSshPort = 2200; }; b = { firstHostSshPort = 2201; }; };
       expected = [ ''host port 2201/tcp is used by both "a-2" (forward "ssh") and "b" (forward "ssh"); change one of them or set it to null (allocated at run time)'' ];

@@ -28,7 +28,7 @@ export interface TestSshd {
  *
  * @example
  * const sshd = await startTestSshd(dir);
- * Bun.spawnSync(["ssh", ...sshd.clientOptions, "root@127.0.0.1", "true"]);
+ * Bun.spawnSync(["ssh", ...sshd.clientOptions, "--", "root@127.0.0.1", "true"]);
  * await sshd.stop();
  */
 export async function startTestSshd(

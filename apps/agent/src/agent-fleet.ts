@@ -4,9 +4,8 @@
  * restart, an upgrade — gives back the same VMs: they run on, detached, and their state says
  * where to find them.
  */
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { Fleet, projectAt } from "@nohead/supervisor";
+import { ensureStateDir, Fleet, projectAt } from "@nohead/supervisor";
 import { MachineStore } from "./machine-store.ts";
 
 /**
@@ -18,7 +17,9 @@ import { MachineStore } from "./machine-store.ts";
  */
 export function openAgentFleet(stateDir: string): { fleet: Fleet; machines: MachineStore } {
   const dir = resolve(stateDir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const project = projectAt(dir, dir);
+  // Created 0700 and checked: it holds the key every guest trusts and the VMs' disks.
+  ensureStateDir(project);
   const machines = new MachineStore(dir);
-  return { fleet: new Fleet(projectAt(dir, dir), dir, machines.manifest), machines };
+  return { fleet: new Fleet(project, dir, machines.manifest), machines };
 }

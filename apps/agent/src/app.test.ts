@@ -202,6 +202,12 @@ describe("start request validation", () => {
       "authorizedKeys.0",
     ],
     [
+      // As `user@host` in `nohead ssh`'s argv it ran a local command through OpenSSH.
+      "a username that is an ssh option",
+      { machines: [machine({ username: "-oProxyCommand=touch /tmp/pwned" })] },
+      "machines.0.username",
+    ],
+    [
       "a secret outside the agent's secrets dir",
       { machines: [machine({ secrets: [{ name: "key", hostPath: "/etc/shadow" }] })] },
       "machines.0.secrets.0.hostPath",

@@ -1,5 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -45,6 +55,53 @@ describe("token files", () => {
     expect(error.kind).toBe("config");
     expect(error.message).toBe(`the token file ${file} can be read by others (mode 644)`);
     expect(error.hint).toBe(`run \`chmod 600 ${file}\``);
+  });
+
+  test("a token file in a directory others can write to is refused: they could swap the token", () => {
+    const shared = join(dir(), "shared");
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const file = join(shared, "token");
+    writeFileSync(file, generateToken(), { mode: 0o600 });
+    const error = noheadErrorOf(() => readTokenFile(file));
+    expect(error.kind).toBe("config");
+    expect(error.message).toBe(
+      `the token file ${file} is in ${shared}, which others can write to (mode 777): they could replace the token`,
+    );
+    expect(error.hint).toBe(
+      `keep it in a directory only you can write to, such as ~/.config/nohead, or run \`chmod go-w ${shared}\``,
+    );
+    // Sticky (like /tmp) is refused too, and nothing is written there.
+    chmodSync(shared, 0o1777);
+    const created = join(shared, "new-token");
+    expect(noheadErrorOf(() => createTokenFile(created)).message).toContain(
+      "which others can write to (mode 1777)",
+    );
+    expect(existsSync(created)).toBe(false);
+  });
+
+  test("a token file of another user, or a link to a token in a writable directory, is refused", () => {
+    const d = dir();
+    const theirs = join(d, "theirs");
+    writeFileSync(theirs, generateToken(), { mode: 0o600 });
+    chownSync(theirs, 64_004, 64_004);
+    expect(noheadErrorOf(() => readTokenFile(theirs)).message).toBe(
+      `the token file ${theirs} belongs to uid 64004, not to you (uid ${process.getuid?.()}): someone else chose that token`,
+    );
+    const shared = join(d, "shared");
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    writeFileSync(join(shared, "token"), generateToken(), { mode: 0o600 });
+    const link = join(d, "link");
+    symlinkSync(join(shared, "token"), link);
+    expect(noheadErrorOf(() => readTokenFile(link)).message).toBe(
+      `the token file ${link} is in ${shared}, which others can write to (mode 777): they could replace the token`,
+    );
+    // A link to a private token in a private directory is fine (agenix, sops-nix).
+    const privateToken = join(d, "private-token");
+    const token = createTokenFile(privateToken);
+    symlinkSync(privateToken, join(d, "good-link"));
+    expect(readTokenFile(join(d, "good-link"))).toBe(token);
   });
 
   test("missing and weak tokens are refused", () => {

@@ -1,13 +1,26 @@
 /**
  * The agent's token on disk: created random (256 bits, base64url) in a file only its owner can
- * read, never overwritten by accident, and refused when others can read it — like ssh refuses a
- * private key with loose permissions. Under systemd the token comes as the credential `token`
- * (`$CREDENTIALS_DIRECTORY/token`), which systemd already keeps private.
+ * read, never overwritten by accident, and refused — like ssh refuses a private key with loose
+ * permissions — when others can read it, when it is not ours, or when it sits in a directory
+ * others can write to (they could swap it for a token of their own, or for a link to one). A
+ * symbolic link is followed and the file it reaches is checked the same way, in its directory.
+ * Under systemd the token comes as the credential `token` (`$CREDENTIALS_DIRECTORY/token`),
+ * which systemd already keeps private.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { writableByOthers } from "@nohead/qemu/private-directory";
 import { NoheadError } from "@nohead/schema";
 
 /** What a token may hold: the characters RFC 6750 allows in a bearer token. */
@@ -47,6 +60,7 @@ export function createTokenFile(file: string, { force = false }: { force?: boole
     });
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  assertSafeDirectory(file, dirname(file));
   const token = generateToken();
   // A mode applies only when the file is created: remove the old one, then create exclusively.
   if (force) rmSync(file, { force: true });
@@ -92,13 +106,49 @@ export function resolveToken(
 }
 
 function assertPrivate(file: string): void {
-  const mode = statSync(file).mode & 0o777;
+  const real = realpathSync(file);
+  assertSafeDirectory(file, dirname(file));
+  if (real !== file) assertSafeDirectory(file, dirname(real));
+  const stats = lstatSync(real);
+  const uid = process.getuid?.() ?? 0;
+  if (!stats.isFile()) throw new NoheadError("config", `the token file ${file} is not a regular file`);
+  if (stats.uid !== uid) {
+    throw new NoheadError(
+      "config",
+      `the token file ${file} belongs to uid ${stats.uid}, not to you (uid ${uid}): someone else chose that token`,
+      { hint: "create your own with `nohead agent token --force --file <path>`" },
+    );
+  }
+  const mode = stats.mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new NoheadError(
       "config",
       `the token file ${file} can be read by others (mode ${mode.toString(8)})`,
       {
         hint: `run \`chmod 600 ${file}\``,
+      },
+    );
+  }
+}
+
+/** The directory holding the token file (or its link's target) must be ours or root's, and closed to others' writes. */
+function assertSafeDirectory(file: string, dir: string): void {
+  const stats = statSync(dir);
+  const uid = process.getuid?.() ?? 0;
+  const mode = stats.mode & 0o7777;
+  if (stats.uid !== uid && stats.uid !== 0) {
+    throw new NoheadError(
+      "config",
+      `the token file ${file} is in ${dir}, which belongs to uid ${stats.uid}: that user could replace the token`,
+      { hint: "keep the token in a directory of yours, such as ~/.config/nohead" },
+    );
+  }
+  if (writableByOthers(stats)) {
+    throw new NoheadError(
+      "config",
+      `the token file ${file} is in ${dir}, which others can write to (mode ${mode.toString(8)}): they could replace the token`,
+      {
+        hint: `keep it in a directory only you can write to, such as ~/.config/nohead, or run \`chmod go-w ${dir}\``,
       },
     );
   }

@@ -1,7 +1,9 @@
 /**
  * Gets machines' closures onto a host before it starts them, with Nix's own `nix copy` over SSH
  * (`ssh-ng://user@host`, argv only, no shell), the host's `sshOptions` in `NIX_SSHOPTS`. Hosts
- * that build for themselves or share this computer's store need nothing.
+ * that build for themselves or share this computer's store need nothing. Nix builds ssh's argv
+ * itself with the target first, so no `--` can precede it: the hosts file's schema keeps the
+ * target from starting with `-`.
  */
 import { NIX_FEATURE_FLAGS } from "@nohead/nixgen";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";

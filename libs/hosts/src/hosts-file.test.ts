@@ -73,6 +73,59 @@ describe("the hosts file", () => {
     });
   });
 
+  test("http:// only for loopback unless the entry says insecure: the token would cross the network in clear", () => {
+    const { home, stateDir, projectFile } = layout();
+    const entry = { tokenFile: "t", closures: "agent-builds" };
+    writeFileSync(
+      projectFile,
+      JSON.stringify({
+        hosts: {
+          lab: { ...entry, url: "http://lab.example.org:7420" },
+          lan: { ...entry, url: "http://192.168.1.20:7420" },
+        },
+      }),
+    );
+    const error = noheadErrorOf(() => loadHosts(stateDir, { HOME: home }));
+    expect(error.kind).toBe("config");
+    for (const [name, host] of [
+      ["lab", "lab.example.org"],
+      ["lan", "192.168.1.20"],
+    ]) {
+      expect(error.message).toContain(
+        `http:// sends the token in clear to ${host}: use https://, reach the agent through \`ssh -L\` on loopback, or set "insecure": true on a network you trust\n  → at hosts.${name}.url`,
+      );
+    }
+    const fine = {
+      v4: { ...entry, url: "http://127.0.0.1:7420" },
+      v4b: { ...entry, url: "http://127.3.2.1:7420" },
+      v6: { ...entry, url: "http://[::1]:7420" },
+      name: { ...entry, url: "http://localhost:7420" },
+      tls: { ...entry, url: "https://lab.example.org:7420" },
+      trusted: { ...entry, url: "http://lab.example.org:7420", insecure: true },
+    };
+    writeFileSync(projectFile, JSON.stringify({ hosts: fine }));
+    const hosts = loadHosts(stateDir, { HOME: home });
+    expect([...hosts.keys()].sort()).toEqual(Object.keys(fine).sort());
+    expect(hosts.get("trusted")?.insecure).toBe(true);
+    // insecure: false is the default, said out loud.
+    writeFileSync(
+      projectFile,
+      JSON.stringify({ hosts: { lab: { ...entry, url: "http://lab:7420", insecure: false } } }),
+    );
+    expect(noheadErrorOf(() => loadHosts(stateDir, { HOME: home })).message).toContain("at hosts.lab.url");
+  });
+
+  test("an sshTarget never starts an argv word with -: not the user, not the host", () => {
+    const { home, stateDir, projectFile } = layout();
+    const entry = { url: "https://lab", tokenFile: "t", closures: "nix-copy" };
+    for (const sshTarget of ["-oProxyCommand=x@lab", "nix@-oProxyCommand=x", "nix@-lab", "lab"]) {
+      writeFileSync(projectFile, JSON.stringify({ hosts: { lab: { ...entry, sshTarget } } }));
+      expect(noheadErrorOf(() => loadHosts(stateDir, { HOME: home })).message).toContain("must be user@host");
+    }
+    writeFileSync(projectFile, JSON.stringify({ hosts: { lab: { ...entry, sshTarget: "nix@10.0.0.2" } } }));
+    expect(loadHosts(stateDir, { HOME: home }).get("lab")?.sshTarget).toBe("nix@10.0.0.2");
+  });
+
   test("relative token files are relative to the hosts file", () => {
     const { home, stateDir, userFile } = layout();
     writeFileSync(

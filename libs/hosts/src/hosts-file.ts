@@ -9,10 +9,14 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { configError, MachineName } from "@nohead/schema";
 import { z } from "zod";
 
-/** `user@host` (host name or address) for SSH. */
+/**
+ * `user@host` (host name or address) for SSH. Neither part may start with `-`: Nix puts the
+ * target first in the ssh argv it builds for `nix copy` (no `--` can go before it), and the jump's
+ * ProxyCommand passes it on.
+ */
 const SshTarget = z
   .string()
-  .regex(/^[a-z_][a-z0-9_.-]*@[A-Za-z0-9.-]+$/, "must be user@host, such as nix@lab.example.org");
+  .regex(/^[a-z_][a-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be user@host, such as nix@lab.example.org");
 
 /**
  * OpenSSH client options for `sshTarget`, one argv element each. Printable characters only, no
@@ -46,11 +50,25 @@ export const HostEntry = z
     sshTarget: SshTarget.optional().describe(
       "user@host of the host's SSH: `nix copy --to ssh-ng://…` (nix-copy hosts) and the jump of `nohead ssh`",
     ),
+    insecure: z
+      .boolean()
+      .optional()
+      .describe(
+        "Allow an http:// URL to a host other than loopback: the token then crosses the network in clear",
+      ),
     sshOptions: SshOptions.optional().describe(
       'OpenSSH client options for sshTarget, one argv element each, such as ["-p", "2222", "-i", "~/.ssh/lab"]',
     ),
   })
   .superRefine((entry, ctx) => {
+    const url = new URL(entry.url);
+    if (url.protocol === "http:" && !isLoopbackHost(url.hostname) && entry.insecure !== true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: `http:// sends the token in clear to ${url.hostname}: use https://, reach the agent through \`ssh -L\` on loopback, or set "insecure": true on a network you trust`,
+      });
+    }
     if (entry.sshOptions && !entry.sshTarget) {
       ctx.addIssue({
         code: "custom",
@@ -67,6 +85,11 @@ export const HostEntry = z
     }
   });
 export type HostEntry = z.infer<typeof HostEntry>;
+
+/** Whether a URL's host name is this computer's loopback (127.0.0.0/8, ::1, localhost). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
 
 /** Host names are machine-name-like; `local` means this computer and cannot be declared. */
 export const HostName = MachineName.refine(

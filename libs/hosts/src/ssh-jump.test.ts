@@ -8,9 +8,23 @@ function wordsAfterShell(command: string): string[] {
 }
 
 describe("the jump through a host's SSH", () => {
-  test("is a ProxyCommand: the options, -W to the destination, the target; every word quoted", () => {
-    expect(sshJumpProxyCommand("nix@lab", ["-p", "2222"])).toBe("ssh '-p' '2222' -W %h:%p 'nix@lab'");
-    expect(sshJumpProxyCommand("nix@lab")).toBe("ssh -W %h:%p 'nix@lab'");
+  test("is a ProxyCommand: the options, -W to the destination, --, the target; every word quoted", () => {
+    expect(sshJumpProxyCommand("nix@lab", ["-p", "2222"])).toBe("ssh '-p' '2222' -W %h:%p -- 'nix@lab'");
+    expect(sshJumpProxyCommand("nix@lab")).toBe("ssh -W %h:%p -- 'nix@lab'");
+  });
+
+  test("OpenSSH reads the words as options, then the target as the destination", () => {
+    const command = sshJumpProxyCommand("nix@lab", ["-p", "2222", "-oLogLevel=ERROR"]);
+    const config = Bun.spawnSync([
+      "sh",
+      "-c",
+      `${command.replaceAll("%%", "%").replace("-W %h:%p ", "-G ")}`,
+    ]);
+    const lines = config.stdout.toString().split("\n");
+    expect(lines).toContain("hostname lab");
+    expect(lines).toContain("user nix");
+    expect(lines).toContain("port 2222");
+    expect(lines).toContain("loglevel ERROR");
   });
 
   test("words with spaces, quotes, shell syntax and % reach ssh intact", () => {

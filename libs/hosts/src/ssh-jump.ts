@@ -15,12 +15,14 @@ export function proxyCommandWord(word: string): string {
 
 /**
  * The ProxyCommand that connects to the destination (`%h:%p`, as the host sees it) through
- * `sshTarget`, with its `sshOptions`.
+ * `sshTarget`, with its `sshOptions`; `--` ends the options, so the target is never read as one.
  *
  * @example
  * sshJumpProxyCommand("nix@lab", ["-p", "2222"]);
- * // => "ssh '-p' '2222' -W %h:%p 'nix@lab'"
+ * // => "ssh '-p' '2222' -W %h:%p -- 'nix@lab'"
  */
 export function sshJumpProxyCommand(sshTarget: string, sshOptions: readonly string[] = []): string {
-  return ["ssh", ...sshOptions.map(proxyCommandWord), "-W", "%h:%p", proxyCommandWord(sshTarget)].join(" ");
+  return ["ssh", ...sshOptions.map(proxyCommandWord), "-W", "%h:%p", "--", proxyCommandWord(sshTarget)].join(
+    " ",
+  );
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -286,7 +286,19 @@ describe("JsonLineSocket.connect", () => {
 
   test("a path nobody listens on fails with reason refused", async () => {
     const path = join(tempDir(), "stale.sock");
-    writeFileSync(path, ""); // what a killed QEMU leaves behind refuses the same way
+    // What a killed QEMU leaves behind: a socket of ours with no listener.
+    const server = Bun.spawn([
+      "bun",
+      "-e",
+      `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data() {} } })`,
+    ]);
+    const deadline = performance.now() + 10_000;
+    while (!existsSync(path)) {
+      if (performance.now() > deadline) throw new Error(`no socket at ${path} within 10 s`);
+      await Bun.sleep(20);
+    }
+    server.kill("SIGKILL");
+    await server.exited;
     const error = await connectError(path);
     expect(error.reason).toBe("refused");
     expect(error.message).toBe(

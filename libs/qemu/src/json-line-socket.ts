@@ -11,6 +11,7 @@
  * VM's worker thread, and node:net costs each worker ~1.4 MiB more.
  */
 import type { Socket } from "bun";
+import { socketTrustProblem } from "./owned-socket.ts";
 import { describeChannel, type QemuChannel, QemuConnectError, QmpDisconnectedError } from "./qemu-errors.ts";
 
 /** How a connection ended. */
@@ -107,8 +108,9 @@ export class JsonLineSocket {
   }
 
   /**
-   * Connects to the Unix socket at `socketPath` within `timeoutMs`.
-   * Rejects with {@link QemuConnectError} (`reason`: no-socket, refused, timed-out, error).
+   * Connects to the Unix socket at `socketPath` within `timeoutMs`, once it is proved to be a
+   * socket of this user (another user's socket there could answer as the VM).
+   * Rejects with {@link QemuConnectError} (`reason`: no-socket, untrusted, refused, timed-out, error).
    */
   static connect(socketPath: string, options: JsonLineSocketOptions): Promise<JsonLineSocket> {
     const { channel, timeoutMs, sentinelByte, maxLineBytes = 64 * 1024 * 1024 } = options;
@@ -118,6 +120,15 @@ export class JsonLineSocket {
       );
     }
     const label = describeChannel(channel);
+    const untrusted = socketTrustProblem(socketPath);
+    if (untrusted) {
+      return Promise.reject(
+        new QemuConnectError(
+          `refusing the ${label} socket ${socketPath}: ${untrusted}; another user may be impersonating the VM (remove it, and check who made it)`,
+          { channel, socketPath, reason: "untrusted", waitedMs: 0 },
+        ),
+      );
+    }
     const started = performance.now();
     return new Promise((resolve, reject) => {
       let instance: JsonLineSocket | undefined;

@@ -39,8 +39,8 @@ export class QemuProtocolError extends Error {
   }
 }
 
-/** Why a connection attempt failed. */
-export type QemuConnectFailure = "no-socket" | "refused" | "timed-out" | "closed" | "error";
+/** Why a connection attempt failed; `untrusted`: the path holds something that is not this user's socket. */
+export type QemuConnectFailure = "no-socket" | "untrusted" | "refused" | "timed-out" | "closed" | "error";
 
 /**
  * Connecting (or the handshake right after: QMP greeting, guest-agent sync) failed.

@@ -8,6 +8,7 @@ import type { BoundForward, Health, HealthResult } from "@nohead/schema";
 import { GuestAgentClient } from "./guest-agent-client.ts";
 import { probeSshBanner, probeTcpForward } from "./health-checks.ts";
 import { QmpClient } from "./qmp-client.ts";
+import { QemuConnectError } from "./qemu-errors.ts";
 
 export type ReadinessLevel = "started" | "booted" | "ready";
 
@@ -66,6 +67,8 @@ async function retryUntil<T>(
       const value = await attempt(Math.min(remaining, 5000));
       if (value !== undefined) return value;
     } catch (error) {
+      // Waiting cannot make another user's socket ours.
+      if (error instanceof QemuConnectError && error.reason === "untrusted") throw error;
       lastError = error instanceof Error ? error.message : String(error);
     }
     await Bun.sleep(POLL_MS);

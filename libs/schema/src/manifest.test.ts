@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { manifestJsonSchema } from "./json-schema.ts";
-import { Manifest, PlannedMachine } from "./manifest.ts";
+import { Manifest, PlannedMachine, UserName } from "./manifest.ts";
 
 const machine = {
   name: "web-1",
@@ -51,6 +51,29 @@ describe("manifest schema", () => {
     for (const value of bad) {
       const result = Manifest.safeParse(value);
       expect(result.success).toBe(false);
+    }
+  });
+
+  test("a username is a login name: no-headache's defaults pass, an option or a second word does not", () => {
+    for (const name of ["nixy", "userrr", "_svc", "a", "build-1", "x".repeat(32)]) {
+      expect(UserName.safeParse(name).success).toBe(true);
+    }
+    // The first one, as `user@host` in ssh's argv, ran a local command through OpenSSH.
+    const hostile = [
+      "-oProxyCommand=touch /tmp/x",
+      "-l",
+      "root@evil",
+      "a b",
+      "Nixy",
+      "1abc",
+      "",
+      "x".repeat(33),
+    ];
+    for (const name of hostile) {
+      expect(UserName.safeParse(name).success).toBe(false);
+      expect(Manifest.safeParse({ ...manifest, machines: [{ ...machine, username: name }] }).success).toBe(
+        false,
+      );
     }
   });
 

@@ -14,6 +14,20 @@ export const MachineName = z
   )
   .describe("Machine (instance) name: a hostname label, also MACHINE_NAME in the guest");
 
+/**
+ * A login name on the guest, as POSIX and shadow-utils' default rule allow: a lowercase letter or
+ * `_`, then up to 31 lowercase letters, digits, `_` or `-` (what nix/lib/strings.nix `isUserName`
+ * accepts). It never starts with `-`, so it can never read as an option where it lands in an
+ * argv (`ssh … user@host`), and it holds no `@`, `%`, quote or space.
+ */
+export const UserName = z
+  .string()
+  .regex(
+    /^[a-z_][a-z0-9_-]{0,31}$/,
+    "must be a login name: a lowercase letter or _, then up to 31 lowercase letters, digits, _ or -",
+  )
+  .describe("A login name in the guest, such as nixy");
+
 export const Port = z.number().int().min(1).max(65535);
 
 export const Forward = z
@@ -75,7 +89,7 @@ export const PlannedMachine = z.strictObject({
   name: MachineName,
   baseName: MachineName.describe("Machine type in configs.nix (MACHINE_BASE_NAME)"),
   index: z.number().int().min(1).describe("1-based instance index (MACHINE_INDEX)"),
-  username: z.string().describe("Login user"),
+  username: UserName.describe("Login user"),
   forwards: z.array(Forward),
   dependsOn: z.array(MachineName).describe("Machines that must be ready before this one starts"),
   health: Health,

@@ -3,7 +3,7 @@
  * so any later command (or the agent) can find, check and stop it. Written atomically.
  */
 import { z } from "zod";
-import { MachineName } from "./manifest.ts";
+import { MachineName, UserName } from "./manifest.ts";
 
 /** How far a VM got: the readiness levels of DESIGN.md plus the ends. */
 export const Readiness = z.enum(["starting", "started", "booted", "ready", "failed", "stopped"]);
@@ -45,7 +45,7 @@ export const VmState = z.strictObject({
   startedAt: z.iso.datetime(),
   runner: z.string(),
   system: z.string(),
-  username: z.string(),
+  username: UserName,
   display: z.enum(["none", "window"]),
   forwards: z.array(BoundForward),
   sockets: z.strictObject({ qmp: z.string(), guestAgent: z.string(), console: z.string() }),

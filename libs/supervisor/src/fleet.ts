@@ -13,9 +13,10 @@
  * stops and talks to VMs (QEMU clients, workers, locks) is imported when first used, so `status`
  * stays fast.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ExecResult, StopResult } from "@nohead/qemu";
+import { removeStaleSocket } from "@nohead/qemu/owned-socket";
 import {
   MANIFEST_FILE,
   Manifest,
@@ -271,8 +272,14 @@ export class Fleet {
     const [report] = await this.stop([name]);
     if (report?.ok) {
       const paths = vmPaths(this.project, name);
+      // Only sockets of ours go; anything else found there is refused and left for the user.
+      for (const socket of [paths.qmp, paths.guestAgent, paths.console]) removeStaleSocket(socket);
       rmSync(paths.dir, { recursive: true, force: true });
-      rmSync(paths.socketDir, { recursive: true, force: true });
+      try {
+        rmdirSync(paths.socketDir);
+      } catch {
+        // Already gone, or something other than our sockets is left in it: it stays.
+      }
     }
     return report ?? { machine: name, ok: false, method: null, durationMs: 0, error: "not stopped" };
   }

@@ -1,18 +1,25 @@
 /**
  * A project: the directory whose `.nohead/` holds the state of its VMs (like `.vagrant/`), and a
- * short runtime directory for its Unix sockets (paths are limited to 108 bytes).
+ * short runtime directory for its Unix sockets (paths are limited to 108 bytes). Both are private
+ * to the user: created 0700 and checked before use (`@nohead/qemu`'s private directories), since
+ * whoever controls the socket directory controls what answers as the VM.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { NoheadError } from "@nohead/schema/errors";
+import { currentUid } from "@nohead/qemu/owned-socket";
+import { ensurePrivateDirectory } from "@nohead/qemu/private-directory";
 
 export interface Project {
   /** The project directory. */
   root: string;
   /** `<root>/.nohead` (or NOHEAD_STATE_DIR). */
   stateDir: string;
-  /** A short directory for sockets: $XDG_RUNTIME_DIR/nohead/<id> or /tmp/nohead-<uid>/<id>. */
+  /**
+   * A short directory for sockets: $XDG_RUNTIME_DIR/nohead/<id>, or /tmp/nohead-<uid>/<id> without
+   * XDG_RUNTIME_DIR. Use it through {@link ensureRuntimeDir}: the fallback is in /tmp, where
+   * another user may have made it first.
+   */
   runtimeDir: string;
   /** 8 hex characters derived from the state dir: names this project's sockets and network. */
   id: string;
@@ -41,9 +48,7 @@ export function projectAt(
   env: Record<string, string | undefined> = process.env,
 ): Project {
   const id = createHash("sha256").update(stateDir).digest("hex").slice(0, 8);
-  const base = env.XDG_RUNTIME_DIR
-    ? join(env.XDG_RUNTIME_DIR, "nohead")
-    : `/tmp/nohead-${process.getuid?.() ?? 0}`;
+  const base = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "nohead") : `/tmp/nohead-${currentUid()}`;
   return { root, stateDir, runtimeDir: join(base, id), id };
 }
 
@@ -68,16 +73,39 @@ export function vmPaths(project: Project, name: string) {
 }
 export type VmPaths = ReturnType<typeof vmPaths>;
 
-/** Creates the directories of a VM (state dir private to the user: it holds the disk). */
-export function ensureVmDirs(paths: VmPaths): void {
-  for (const dir of [paths.tmp, paths.socketDir]) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw new NoheadError("failed", `cannot create ${dir}: ${(error as Error).message}`, {
-        hint: "`nohead doctor` checks the state and runtime directories; XDG_RUNTIME_DIR chooses where sockets go",
-        cause: error,
-      });
-    }
-  }
+/**
+ * Creates (0700) and checks the project's state directory: it holds the SSH key every guest
+ * trusts and the VMs' disks. Throws a `config` NoheadError naming the path and the fix when it is
+ * a symbolic link, another user's, or writable by others.
+ */
+export function ensureStateDir(project: Project): void {
+  ensurePrivateDirectory(project.stateDir, "the state directory", {
+    alternative: "set NOHEAD_STATE_DIR to a directory of yours",
+  });
+}
+
+/**
+ * Creates (0700) and checks the project's runtime directory and the base above it
+ * ($XDG_RUNTIME_DIR/nohead or /tmp/nohead-<uid>), where the VMs' sockets (and the project's
+ * supervisor socket) live. Refuses one another user made first, a symbolic link, or one others
+ * can write to, with the path and the fix.
+ *
+ * @example
+ * ensureRuntimeDir(project); // then bind or connect under project.runtimeDir
+ */
+export function ensureRuntimeDir(project: Project): void {
+  ensurePrivateDirectory(dirname(project.runtimeDir), "the runtime directory", {
+    alternative: "set XDG_RUNTIME_DIR to a directory of yours",
+  });
+  ensurePrivateDirectory(project.runtimeDir, "the project's runtime directory");
+}
+
+/** Creates and checks the directories of a VM: its state (it holds the disk) and its sockets. */
+export function ensureVmDirs(project: Project, paths: VmPaths): void {
+  ensureStateDir(project);
+  ensurePrivateDirectory(dirname(paths.dir), "the VMs' state directory");
+  ensurePrivateDirectory(paths.dir, "the VM's state directory");
+  ensurePrivateDirectory(paths.tmp, "the VM's temporary directory");
+  ensureRuntimeDir(project);
+  ensurePrivateDirectory(paths.socketDir, "the VM's socket directory");
 }

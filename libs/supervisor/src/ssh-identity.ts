@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NoheadError } from "@nohead/schema";
-import type { Project } from "./project.ts";
+import { ensureStateDir, type Project } from "./project.ts";
 
 export interface SshIdentity {
   privateKey: string;
@@ -38,7 +38,7 @@ export function ensureSshIdentity(project: Project): SshIdentity {
   if (!existsSync(privateKey)) {
     // Made in a private temp dir and renamed into place: two commands starting at once must not
     // both write the same files (ssh-keygen refuses to overwrite, and a mixed pair would not match).
-    mkdirSync(project.stateDir, { recursive: true });
+    ensureStateDir(project);
     const tmp = mkdtempSync(join(project.stateDir, "ssh.tmp-"));
     try {
       generateSshKey(join(tmp, "id_ed25519"), `nohead-${project.id}`, "the project's SSH key");

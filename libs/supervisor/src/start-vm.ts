@@ -59,7 +59,7 @@ export async function startVm(
   const paths = vmPaths(project, machine.name);
   const started = performance.now();
   const warnings: string[] = [];
-  ensureVmDirs(paths);
+  ensureVmDirs(project, paths);
   // Where this boot's console output starts: the log is appended across runs.
   const consoleStart = existsSync(paths.consoleLog) ? statSync(paths.consoleLog).size : 0;
 

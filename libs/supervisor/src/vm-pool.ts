@@ -3,6 +3,7 @@
  * honouring `dependsOn`: a VM starts when every machine it depends on is ready; when one of them
  * fails, it is not started and says why. One VM's failure never hides the others' results.
  */
+import { NoheadError } from "@nohead/schema";
 import { type StartProgress, type StartResult, type StartSpec, startVm } from "./start-vm.ts";
 
 /** A result for a VM that was never started because a dependency failed. */
@@ -57,7 +58,14 @@ export async function startAll(
       try {
         return await start(spec, onProgress);
       } catch (error) {
-        const result = skipped(name, error instanceof Error ? error.message : String(error));
+        // A user error keeps its hint (an unsafe runtime directory says how to fix it).
+        const why =
+          error instanceof NoheadError
+            ? error.messageWithHint
+            : error instanceof Error
+              ? error.message
+              : String(error);
+        const result = skipped(name, why);
         return { ...result, failure: result.failure?.replace("not started: ", "") ?? null };
       }
     })();

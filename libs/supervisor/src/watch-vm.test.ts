@@ -13,8 +13,9 @@ describe("watchVm", () => {
     // What a runner prints when its QEMU is not there (the shell's own message, exit 127).
     writeFileSync(runner, "#!/bin/sh\necho 'run-web-vm: qemu-system-x86_64: not found' >&2\nexit 127\n");
     chmodSync(runner, 0o755);
-    const paths = vmPaths(projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: root }), "web");
-    ensureVmDirs(paths);
+    const project = projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: root });
+    const paths = vmPaths(project, "web");
+    ensureVmDirs(project, paths);
     const outcome = await watchVm(
       {
         machine: {
@@ -46,18 +47,18 @@ describe("watchVm", () => {
   test("a directory that cannot be created is a user error naming it and nohead doctor", () => {
     const root = testTempDir("nohead-watch-");
     writeFileSync(join(root, "file"), "");
-    const paths = vmPaths(
-      projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: join(root, "file") }),
-      "web",
-    );
+    const project = projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: join(root, "file") });
+    const paths = vmPaths(project, "web");
     let error: unknown;
     try {
-      ensureVmDirs(paths);
+      ensureVmDirs(project, paths);
     } catch (e) {
       error = e;
     }
-    expect(error).toMatchObject({ kind: "failed" });
-    expect((error as Error).message).toStartWith(`cannot create ${paths.socketDir}: ENOTDIR`);
+    expect(error).toMatchObject({ kind: "config" });
+    expect((error as Error).message).toStartWith(
+      `the runtime directory ${join(root, "file", "nohead")} cannot be used: ENOTDIR`,
+    );
     expect((error as { hint: string }).hint).toContain("`nohead doctor`");
   });
 });

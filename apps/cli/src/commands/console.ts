@@ -3,6 +3,7 @@
  * serves). Detach with Ctrl-] (the VM keeps running), like telnet.
  */
 import { connect } from "node:net";
+import { assertOwnedSocket } from "@nohead/qemu";
 import { NoheadError } from "@nohead/schema";
 import { vmPaths, vmStatus } from "@nohead/supervisor";
 import { openFleet } from "../open-fleet.ts";
@@ -16,7 +17,9 @@ export async function run([name]: unknown[], globals: GlobalOptions): Promise<nu
   if (vmStatus(fleet.project, vm as string).condition !== "running") {
     throw new NoheadError("conflict", "is not running", { machine: vm, hint: `nohead run ${vm}` });
   }
-  const socket = connect(vmPaths(fleet.project, vm as string).console);
+  const path = vmPaths(fleet.project, vm as string).console;
+  assertOwnedSocket(path, `the console socket of ${vm}`);
+  const socket = connect(path);
   process.stderr.write(`connected to ${vm}'s console; detach with Ctrl-]\r\n`);
   const stdin = process.stdin;
   if (stdin.isTTY) stdin.setRawMode(true);

@@ -6,11 +6,12 @@
  */
 import type { Host } from "@nohead/hosts";
 import { probeSshBanner } from "@nohead/qemu";
-import { NoheadError } from "@nohead/schema";
+import { NoheadError, UserName } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type VmStatus, vmStatus } from "@nohead/supervisor";
 import { withoutSeparator } from "../argv.ts";
 import { openFleet } from "../open-fleet.ts";
 import { remoteHostOf } from "../placement.ts";
+import { splitSshArguments } from "../ssh-arguments.ts";
 import type { GlobalOptions } from "../program.ts";
 
 /** Where `ssh` connects: the guest's forward as its host sees it, and how to get there. */
@@ -22,9 +23,20 @@ interface SshDestination {
   proxyCommand: string | null;
 }
 
-/** The argv of `ssh` to `user@address:port` with the project's key (through `proxyCommand`, if any). */
+/**
+ * The argv of `ssh` to `user@address:port` with the project's key (through `proxyCommand`, if
+ * any). The user's own options come before `--` and the destination, the remote command after:
+ * OpenSSH reads no option after `--`, so a destination can never turn into one (a user name of
+ * `-oProxyCommand=…` ran a local command before). The user name must be a login name anyway.
+ */
 export function sshArgv(key: string, destination: SshDestination, extra: string[]): string[] {
   const { user, address, port, proxyCommand } = destination;
+  if (!UserName.safeParse(user).success) {
+    throw new NoheadError("failed", `the VM's user name ${JSON.stringify(user)} is not a login name`, {
+      hint: "its state (or its agent) was written by something other than nohead; start it again from the project",
+    });
+  }
+  const { options, command } = splitSshArguments(extra);
   return [
     "ssh",
     "-i",
@@ -40,8 +52,10 @@ export function sshArgv(key: string, destination: SshDestination, extra: string[
     "-o",
     "IdentitiesOnly=yes",
     ...(proxyCommand ? ["-o", `ProxyCommand=${proxyCommand}`] : []),
+    ...options,
+    "--",
     `${user}@${address}`,
-    ...extra,
+    ...command,
   ];
 }
 
