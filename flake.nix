@@ -158,9 +158,10 @@
         welcomeText = ''
           # A nohead project
 
-          Edit `configs.nix`, then `nohead plan` and `nohead build`.
-          `mv gitignore .gitignore` if `nix flake init` left it under that name.
-          `nohead init` does the same and also copies every example into `examples/`.
+          Replace `@NOHEAD_FLAKE_REF@` in flake.nix with where nohead comes from (the flake
+          reference you used in `nix flake init -t`), then edit `configs.nix`, `nohead plan` and
+          `nohead build`. `mv gitignore .gitignore` if `nix flake init` left it under that name.
+          `nohead init` does all this itself and also copies every example into `examples/`.
         '';
       };
 

@@ -80,7 +80,9 @@ stdenvNoCC.mkDerivation {
       (root + "/tsconfig.json")
       (root + "/apps")
       (root + "/libs")
+      # nix/template and examples: what `nohead init` copies into a new project.
       (root + "/nix")
+      (root + "/examples")
     ];
   };
   nativeBuildInputs = [ makeWrapper ];

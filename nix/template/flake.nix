@@ -2,13 +2,12 @@
   description = "A nohead project: the machines in configs.nix, built by `nohead build`";
 
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
-    # nohead itself. The URL is a placeholder until the project is published: point it at where
-    # you got nohead (a fork, a local checkout as "path:/home/me/nohead", …).
-    nohead = {
-      url = "github:nohead/nohead";
-      inputs.nixpkgs.follows = "nixpkgs";
-    };
+    # The nohead that created this project: `nohead init` wrote its flake reference here (the
+    # packaged CLI's own source, or the checkout it ran from). Point it elsewhere to change nohead.
+    nohead.url = "@NOHEAD_FLAKE_REF@";
+    # The nixpkgs nohead was tested with (its flake.lock), so machines build against the same
+    # NixOS options and packages; `nix flake update` follows nohead's pin.
+    nixpkgs.follows = "nohead/nixpkgs";
   };
 
   outputs =
