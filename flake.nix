@@ -165,7 +165,7 @@
         '';
       };
 
-      # Evaluated at eval time: the derivations are trivial, the work is the evaluation.
+      # lib and example-plans are evaluated at eval time (trivial derivations); package is the CLI.
       checks = forAllSystems (
         system: pkgs:
         let
@@ -189,6 +189,8 @@
           example-plans = pkgs.runCommand "nohead-example-plans" { } (
             builtins.deepSeq examplePlans "touch $out"
           );
+          # Builds the CLI: fetches the pinned Bun and node_modules, so every hash is checked.
+          package = cliFor pkgs;
         }
       );
 
