@@ -2,7 +2,8 @@
   description = "nohead: declare many NixOS VMs in one configs.nix, build them with Nix, run, watch and stop them";
 
   inputs = {
-    # Same release as no-headache.nix, so its users' configs.nix evaluate against the same options.
+    # Same release as no-headache.nix, so its users' configs.nix evaluate against the same options;
+    # flake.lock pins the revision no-headache's own lock has (docs/nix-layer.md).
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
   };
 
