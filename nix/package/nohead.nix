@@ -55,6 +55,12 @@ let
       );
     };
     nativeBuildInputs = [ bun ];
+    # Behind a proxy, Bun needs the user's proxy settings (as nixpkgs' fetchers and its Bun-built
+    # packages pass them).
+    impureEnvVars = lib.fetchers.proxyImpureEnvVars ++ [
+      "GIT_PROXY_COMMAND"
+      "SOCKS_SERVER"
+    ];
     dontConfigure = true;
     dontInstall = true;
     buildPhase = ''
