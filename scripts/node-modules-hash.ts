@@ -11,7 +11,7 @@
  * The pinned Bun is NOHEAD_PINNED_BUN, else `bun` on PATH or this process when their version is
  * the pinned one.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -79,7 +79,7 @@ function derivationSources(): string[] {
  * @example await nodeModulesHash("/usr/local/bin/bun") // "sha256-…"
  */
 export async function nodeModulesHash(bun: string, installArgs: string[] = []): Promise<string> {
-  const work = join(tmpdir(), `nohead-node-modules-${process.pid}-${Date.now()}`);
+  const work = mkdtempSync(join(tmpdir(), "nohead-node-modules-"));
   const source = join(work, "source");
   const out = join(work, "out");
   try {
@@ -94,7 +94,7 @@ export async function nodeModulesHash(bun: string, installArgs: string[] = []): 
     });
     return await run(["nix", "--extra-experimental-features", "nix-command", "hash", "path", out]);
   } finally {
-    await run(["rm", "-rf", work]);
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
