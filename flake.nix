@@ -155,7 +155,7 @@
 
       templates.default = {
         path = ./nix/template;
-        description = "A nohead project: flake.nix, a starter configs.nix, .gitignore and secrets/";
+        description = "A nohead project: flake.nix, a starter configs.nix, .gitignore, secrets/ and compat-envs/";
         welcomeText = ''
           # A nohead project
 
