@@ -146,6 +146,24 @@ describe("no placeholder on the Nix side", () => {
     expect(template).not.toContain("nixpkgs.url");
   });
 
+  test("a project from the template, its token replaced by nohead's reference, locks offline on nohead's nixpkgs", async () => {
+    const dir = testTempDir("nohead-template-");
+    const nohead = join(dir, "nohead");
+    const project = join(dir, "project");
+    for (const file of ["flake.nix", "flake.lock"]) cpSync(join(REPO_ROOT, file), join(nohead, file));
+    const template = await Bun.file(join(REPO_ROOT, "nix/template/flake.nix")).text();
+    await Bun.write(join(project, "flake.nix"), template.replace("@NOHEAD_FLAKE_REF@", `path:${nohead}`));
+    const nix = ["nix", "--extra-experimental-features", "nix-command flakes"];
+    const offline = ["--offline", "--option", "substituters", ""];
+    const locked = await run([...nix, "flake", "lock", ...offline, `path:${project}`]);
+    expect(locked.code).toBe(0);
+    const lock = await Bun.file(join(project, "flake.lock")).json();
+    const noheadLock = await Bun.file(join(REPO_ROOT, "flake.lock")).json();
+    expect(lock.nodes.root.inputs).toEqual({ nixpkgs: ["nohead", "nixpkgs"], nohead: "nohead" });
+    expect(lock.nodes.nohead.original).toEqual({ type: "path", path: nohead });
+    expect(lock.nodes.nixpkgs.locked).toEqual(noheadLock.nodes.nixpkgs.locked);
+  });
+
   test.skipIf(!Bun.which("systemd-escape"))(
     "nix/lib's escapeSystemdPath agrees with systemd-escape --path",
     async () => {
