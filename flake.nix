@@ -2,7 +2,8 @@
   description = "nohead: declare many NixOS VMs in one configs.nix, build them with Nix, run, watch and stop them";
 
   inputs = {
-    # Same release as no-headache.nix, so its users' configs.nix evaluate against the same options.
+    # Same release as no-headache.nix, so its users' configs.nix evaluate against the same options;
+    # flake.lock pins the revision no-headache's own lock has (docs/nix-layer.md).
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
   };
 
@@ -47,105 +48,15 @@
           }
         );
 
-      # The nohead CLI: the repository's TypeScript run by Bun, with node_modules from a
-      # fixed-output derivation (`bun install --frozen-lockfile`). Its hash must change whenever
-      # bun.lock or Bun changes: see docs/nix-layer.md ("Updating the node_modules hash").
+      # The Bun nohead runs on (one exact version, nix/package/pins.nix) and the CLI package.
+      bunFor = pkgs: pkgs.callPackage ./nix/package/bun.nix { };
       cliFor =
-        system: pkgs:
-        let
-          bun = lib.warnIf (lib.versionOlder pkgs.bun.version "1.4.5")
-            "nohead: package.json asks for Bun >= 1.4.5 but nixpkgs has ${pkgs.bun.version}; `bun install --frozen-lockfile` may reject bun.lock"
-            pkgs.bun;
-
-          workspaceManifests =
-            dir:
-            map (name: dir + "/${name}/package.json") (
-              builtins.filter (name: builtins.pathExists (dir + "/${name}/package.json")) (
-                builtins.attrNames (builtins.readDir dir)
-              )
-            );
-
-          nodeModules = pkgs.stdenvNoCC.mkDerivation {
-            pname = "nohead-node-modules";
-            version = "0.1.0";
-            src = lib.fileset.toSource {
-              root = ./.;
-              fileset = lib.fileset.unions (
-                [
-                  ./package.json
-                  ./bun.lock
-                  ./bunfig.toml
-                ]
-                ++ workspaceManifests ./apps
-                ++ workspaceManifests ./libs
-              );
-            };
-            nativeBuildInputs = [ bun ];
-            dontConfigure = true;
-            buildPhase = ''
-              runHook preBuild
-              export HOME="$TMPDIR"
-              bun install --frozen-lockfile --production --ignore-scripts --no-progress
-              runHook postBuild
-            '';
-            # Every node_modules folder (the root's and the workspaces'), symlinks kept as they are:
-            # workspace links are relative (../../libs/x) and resolve once copied beside the source.
-            installPhase = ''
-              runHook preInstall
-              mkdir -p "$out"
-              find . -type d -name node_modules -prune -exec cp -R --parents {} "$out" \;
-              runHook postInstall
-            '';
-            dontFixup = true;
-            outputHashMode = "recursive";
-            outputHashAlgo = "sha256";
-            # Replace after a bun.lock change: set lib.fakeHash, build, copy the hash Nix reports.
-            outputHash =
-              {
-                x86_64-linux = lib.fakeHash;
-                aarch64-linux = lib.fakeHash;
-              }
-              .${system};
-          };
-        in
-        pkgs.stdenvNoCC.mkDerivation {
-          pname = "nohead";
-          version = "0.1.0";
-          src = lib.fileset.toSource {
-            root = ./.;
-            fileset = lib.fileset.unions [
-              ./package.json
-              ./bunfig.toml
-              ./tsconfig.json
-              ./apps
-              ./libs
-              ./nix
-            ];
-          };
-          nativeBuildInputs = [ pkgs.makeWrapper ];
-          dontConfigure = true;
-          dontBuild = true;
-          installPhase = ''
-            runHook preInstall
-            mkdir -p "$out/lib/nohead" "$out/bin"
-            cp -R . "$out/lib/nohead"
-            cp -R --no-preserve=mode ${nodeModules}/. "$out/lib/nohead"
-            makeWrapper ${bun}/bin/bun "$out/bin/nohead" \
-              --add-flags "$out/lib/nohead/apps/cli/src/main.ts" \
-              --prefix PATH : ${
-                lib.makeBinPath [
-                  pkgs.qemu
-                  pkgs.openssh
-                  pkgs.nix
-                ]
-              }
-            runHook postInstall
-          '';
-          meta = {
-            description = "Declare many NixOS VMs in one configs.nix, build, run, watch and stop them";
-            mainProgram = "nohead";
-            platforms = systems;
-          };
+        pkgs:
+        pkgs.callPackage ./nix/package/nohead.nix {
+          bun = bunFor pkgs;
+          # The runtime's defaults (NOHEAD_PINNED_NIXPKGS, NOHEAD_SOURCE): see nix/package/nohead.nix.
+          nixpkgsSource = nixpkgs.outPath;
+          noheadSource = self.outPath;
         };
     in
     {
@@ -173,7 +84,7 @@
       packages = forAllSystems (
         system: pkgs:
         let
-          nohead = cliFor system pkgs;
+          nohead = cliFor pkgs;
           buildConfig = self.lib.${system}.buildConfig;
         in
         {
@@ -208,16 +119,17 @@
         system: pkgs:
         let
           # `nohead` in the developers' shell runs the checkout's sources, so edits take effect at once.
+          bun = bunFor pkgs;
           fromCheckout = pkgs.writeShellScriptBin "nohead" ''
             root="''${NOHEAD_ROOT:-$(${pkgs.git}/bin/git rev-parse --show-toplevel)}"
-            exec ${pkgs.bun}/bin/bun "$root/apps/cli/src/main.ts" "$@"
+            exec ${bun}/bin/bun "$root/apps/cli/src/main.ts" "$@"
           '';
         in
         {
-          # For working on nohead: Bun, QEMU, Nix, OpenSSH, nixfmt, and `nohead` from the checkout.
+          # For working on nohead: the pinned Bun, QEMU, Nix, OpenSSH, nixfmt, and `nohead` from the checkout.
           default = pkgs.mkShell {
             packages = [
-              pkgs.bun
+              bun
               pkgs.qemu
               pkgs.nix
               pkgs.openssh
@@ -243,17 +155,18 @@
 
       templates.default = {
         path = ./nix/template;
-        description = "A nohead project: flake.nix, a starter configs.nix, .gitignore and secrets/";
+        description = "A nohead project: flake.nix, a starter configs.nix, .gitignore, secrets/ and compat-envs/";
         welcomeText = ''
           # A nohead project
 
-          Edit `configs.nix`, then `nohead plan` and `nohead build`.
-          `mv gitignore .gitignore` if `nix flake init` left it under that name.
-          `nohead init` does the same and also copies every example into `examples/`.
+          Replace `@NOHEAD_FLAKE_REF@` in flake.nix with where nohead comes from (the flake
+          reference you used in `nix flake init -t`), then edit `configs.nix`, `nohead plan` and
+          `nohead build`. `mv gitignore .gitignore` if `nix flake init` left it under that name.
+          `nohead init` does all this itself and also copies every example into `examples/`.
         '';
       };
 
-      # Evaluated at eval time: the derivations are trivial, the work is the evaluation.
+      # lib and example-plans are evaluated at eval time (trivial derivations); package is the CLI.
       checks = forAllSystems (
         system: pkgs:
         let
@@ -277,6 +190,8 @@
           example-plans = pkgs.runCommand "nohead-example-plans" { } (
             builtins.deepSeq examplePlans "touch $out"
           );
+          # Builds the CLI: fetches the pinned Bun and node_modules, so every hash is checked.
+          package = cliFor pkgs;
         }
       );
 

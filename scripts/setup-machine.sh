@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what nohead's tests and demo need on a fresh Debian 12 machine (run as root):
-# Bun (from npm), Debian's nix-bin, QEMU, a Debian cloud kernel and the guest tools of the test
-# fixture, the OpenSSH client and server (tests start their own sshd on a loopback port; the
-# system's sshd is not needed), and Chromium for the status-page test. Then the project's packages.
+# Bun (from npm, exactly the version package.json pins), Debian's nix-bin, QEMU, a Debian cloud
+# kernel and the guest tools of the test fixture, the OpenSSH client and server (tests start their
+# own sshd on a loopback port; the system's sshd is not needed), and Chromium for the status-page
+# test. Then the project's packages.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +27,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-if ! command -v bun >/dev/null 2>&1; then
-  echo "setup: installing bun from npm"
-  npm install -g bun@1.4.5
+# Exactly the Bun users get (package.json's packageManager, the same as nix/package/pins.nix), so
+# the suite proves the code on it: a Bun of another version is replaced.
+bun_version=$(sed -n 's/.*"packageManager": *"bun@\([^"]*\)".*/\1/p' package.json)
+if [ "$(bun --version 2>/dev/null || true)" != "$bun_version" ]; then
+  echo "setup: installing bun $bun_version from npm (found: $(bun --version 2>/dev/null || echo none))"
+  npm install -g "bun@$bun_version"
+  hash -r
+  if [ "$(bun --version)" != "$bun_version" ]; then
+    echo "setup: bun on PATH is $(command -v bun) $(bun --version), not $bun_version; put npm's global bin first" >&2
+    exit 1
+  fi
 fi
 
 # Debian's nix-bin on a machine without Nix's build users: let root build without them, offline.

@@ -1,14 +1,25 @@
-/** Every .nix file in the repository parses, and the pure library's own Nix tests pass. */
+/**
+ * Every .nix file in the repository parses, the pure library's own Nix tests pass, and the Nix
+ * side holds no placeholder: flake.lock locks nixpkgs, the package fetches the pinned Bun and
+ * hands the runtime its nixpkgs and source, the project template takes nohead's flake reference.
+ */
 import { describe, expect, test } from "bun:test";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
+import { readPins } from "../scripts/node-modules-hash.ts";
 import { REPO_ROOT } from "./support/run-cli.ts";
+import { testTempDir } from "./support/temp-dir.ts";
 
 const nixFiles = [...new Bun.Glob("**/*.nix").scanSync({ cwd: REPO_ROOT })].filter(
   (f) => !f.startsWith("node_modules/") && !f.includes("/node_modules/") && !f.startsWith(".cache/"),
 );
 
 async function instantiate(args: string[]) {
-  const child = Bun.spawn(["nix-instantiate", ...args], { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" });
+  return run(["nix-instantiate", ...args]);
+}
+
+async function run(argv: string[]) {
+  const child = Bun.spawn(argv, { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
@@ -36,4 +47,144 @@ describe("nix files", () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual([]);
   });
+});
+
+/** What `#` starts outside strings is a comment; good enough for a placeholder check per line. */
+function withoutComments(source: string): string {
+  return source
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("#"))
+    .join("\n");
+}
+
+describe("no placeholder on the Nix side", () => {
+  test("no tracked .nix file holds a fake hash or the placeholder flake URL (outside comments)", async () => {
+    const tracked = (await run(["git", "ls-files", "*.nix"])).stdout.trim().split("\n");
+    expect(tracked).toContain("flake.nix");
+    for (const file of tracked) {
+      const code = withoutComments(await Bun.file(join(REPO_ROOT, file)).text());
+      expect({
+        file,
+        placeholders: code.match(/fakeHash|fakeSha256|github:nohead\/nohead|sha256-A{43}=/g),
+      }).toEqual({
+        file,
+        placeholders: null,
+      });
+    }
+  });
+
+  test("flake.lock locks nixpkgs (nixos-25.05) at a revision with its narHash, and Nix reads it offline", async () => {
+    const lock = await Bun.file(join(REPO_ROOT, "flake.lock")).json();
+    expect(lock.version).toBe(7);
+    expect(lock.nodes.root.inputs).toEqual({ nixpkgs: "nixpkgs" });
+    const { locked, original } = lock.nodes.nixpkgs;
+    expect(original).toEqual({ owner: "NixOS", repo: "nixpkgs", ref: "nixos-25.05", type: "github" });
+    expect(locked.type).toBe("github");
+    expect(locked.rev).toMatch(/^[0-9a-f]{40}$/);
+    expect(locked.narHash).toMatch(/^sha256-[A-Za-z0-9+/]{43}=$/);
+    expect(locked.lastModified).toBeGreaterThan(0);
+
+    // A copy as a path: flake, so Nix reads this lock file and nothing from git or the network.
+    const dir = testTempDir("nohead-lock-");
+    for (const file of ["flake.nix", "flake.lock"]) cpSync(join(REPO_ROOT, file), join(dir, file));
+    const metadata = await run([
+      "nix",
+      "--extra-experimental-features",
+      "nix-command flakes",
+      "flake",
+      "metadata",
+      "--json",
+      "--offline",
+      "--option",
+      "substituters",
+      "",
+      `path:${dir}`,
+    ]);
+    expect(metadata.code).toBe(0);
+    expect(JSON.parse(metadata.stdout).locks.nodes.nixpkgs.locked).toEqual(locked);
+  });
+
+  test("the package fetches the pinned Bun per system and its wrapper hands the runtime nixpkgs and nohead's source", async () => {
+    const pins = await readPins();
+    const { stdout, code, stderr } = await instantiate([
+      "--eval",
+      "--strict",
+      "--json",
+      "--arg",
+      "root",
+      REPO_ROOT,
+      "tests/fixtures/nix-package/stub-eval.nix",
+    ]);
+    expect(stderr.replace(/warning: .*\n/g, "")).toBe("");
+    expect(code).toBe(0);
+    const evaluated = JSON.parse(stdout);
+    for (const [system, source] of Object.entries(pins.bun.sources)) {
+      expect(evaluated.bun[system]).toEqual({
+        version: pins.bun.version,
+        url: `https://github.com/oven-sh/bun/releases/download/bun-v${pins.bun.version}/${source.asset}`,
+        hash: source.hash,
+        platforms: ["aarch64-linux", "x86_64-linux"],
+      });
+    }
+    expect(evaluated.nodeModules).toEqual({ outputHash: pins.nodeModulesHash, outputHashMode: "recursive" });
+    // The contract with the CLI: both set with --set-default (a user's own value wins).
+    expect(evaluated.installPhase).toContain(
+      "--set-default NOHEAD_PINNED_NIXPKGS /nix/store/22222222222222222222222222222222-nixpkgs-source",
+    );
+    expect(evaluated.installPhase).toContain(
+      "--set-default NOHEAD_SOURCE /nix/store/33333333333333333333333333333333-nohead-source",
+    );
+    expect(evaluated.installPhase).toContain(
+      "makeWrapper /nix/store/00000000000000000000000000000000-bun/bin/bun",
+    );
+  });
+
+  test("the project template takes nohead's flake reference from init and nixpkgs from nohead's lock", async () => {
+    const template = withoutComments(await Bun.file(join(REPO_ROOT, "nix/template/flake.nix")).text());
+    expect(template).toContain('nohead.url = "@NOHEAD_FLAKE_REF@";');
+    expect(template).toContain('nixpkgs.follows = "nohead/nixpkgs";');
+    expect(template).not.toContain("nixpkgs.url");
+  });
+
+  test("a project from the template, its token replaced by nohead's reference, locks offline on nohead's nixpkgs", async () => {
+    const dir = testTempDir("nohead-template-");
+    const nohead = join(dir, "nohead");
+    const project = join(dir, "project");
+    for (const file of ["flake.nix", "flake.lock"]) cpSync(join(REPO_ROOT, file), join(nohead, file));
+    const template = await Bun.file(join(REPO_ROOT, "nix/template/flake.nix")).text();
+    await Bun.write(join(project, "flake.nix"), template.replace("@NOHEAD_FLAKE_REF@", `path:${nohead}`));
+    const nix = ["nix", "--extra-experimental-features", "nix-command flakes"];
+    const offline = ["--offline", "--option", "substituters", ""];
+    const locked = await run([...nix, "flake", "lock", ...offline, `path:${project}`]);
+    expect(locked.code).toBe(0);
+    const lock = await Bun.file(join(project, "flake.lock")).json();
+    const noheadLock = await Bun.file(join(REPO_ROOT, "flake.lock")).json();
+    expect(lock.nodes.root.inputs).toEqual({ nixpkgs: ["nohead", "nixpkgs"], nohead: "nohead" });
+    expect(lock.nodes.nohead.original).toEqual({ type: "path", path: nohead });
+    expect(lock.nodes.nixpkgs.locked).toEqual(noheadLock.nodes.nixpkgs.locked);
+  });
+
+  test.skipIf(!Bun.which("systemd-escape"))(
+    "nix/lib's escapeSystemdPath agrees with systemd-escape --path",
+    async () => {
+      const paths = [
+        "nohead0",
+        "priv-0",
+        "/",
+        "/foo//bar/baz/",
+        ".x/y z",
+        "a:b_c.d",
+        "~/.ssh",
+        "./x/./y",
+        "a@b+c=d",
+      ];
+      const expression = `map (import ./nix/lib).systemd.escapeSystemdPath (builtins.fromJSON ''${JSON.stringify(paths)}'')`;
+      const nix = await instantiate(["--eval", "--strict", "--json", "-E", expression]);
+      expect(nix.code).toBe(0);
+      const systemd = await Promise.all(
+        paths.map(async (p) => (await run(["systemd-escape", "--path", p])).stdout.trim()),
+      );
+      expect(JSON.parse(nix.stdout)).toEqual(systemd);
+    },
+  );
 });

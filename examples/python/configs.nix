@@ -1,9 +1,10 @@
 # Three ways to run Python in a VM, from the simplest to the most pip-compatible.
 { pkgs, ... }:
 let
-  # The FHS environment: a normal-looking Linux (/usr/lib, a C compiler, zlib) where pip-built
-  # wheels work, plus `venv-setup`. Defined in ./python-fhs.nix.
-  pythonFhs = import ./python-fhs.nix { inherit pkgs; };
+  # The FHS environment: a normal-looking Linux (/usr/lib, a C compiler, the libraries AppImages
+  # expect) where pip's wheels work, with `init-python-venv`. The project's
+  # compat-envs/python-fhs.nix, where no-headache projects have it (`nohead init` writes it).
+  pythonFhs = import ../../compat-envs/python-fhs.nix { inherit pkgs; };
 in
 {
   # 1. Plain Python from nixpkgs: the standard library only.
@@ -40,7 +41,7 @@ in
     };
     init.script = ''
       # First boot: minutes (pip downloads); later boots reuse /mnt/shared/venv.
-      python-fhs -c 'venv-setup /mnt/shared/venv ~/requirements.txt' > ~/venv-setup.txt 2>&1
+      python-fhs -c 'cd /mnt/shared && init-python-venv -r ~/requirements.txt' > ~/venv-setup.txt 2>&1
       python-fhs -c 'source /mnt/shared/venv/bin/activate && python ~/stats.py' > ~/stats-output.txt 2>&1
     '';
     nixos-config = {

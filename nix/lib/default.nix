@@ -11,7 +11,7 @@ let
   fleet = import ./fleet.nix { inherit plan; };
 in
 {
-  inherit (options) defaults knownOptions;
+  inherit (options) defaults knownOptions diskImageDefaults;
   inherit (instances) expandConfigs;
   inherit (validation) errorsOf;
   inherit (plan) planOf machinesOf;
@@ -19,4 +19,5 @@ in
   network = import ./network.nix;
   strings = import ./strings.nix;
   graph = import ./graph.nix;
+  systemd = import ./systemd.nix;
 }

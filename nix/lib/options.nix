@@ -55,6 +55,19 @@
     };
   };
 
+  /**
+    What nohead passes to nixpkgs' make-disk-image.nix under a type's `diskImage` (which wins).
+    `format` is make-disk-image's own default (`format ? "raw"`), so `diskImage = { }` builds what
+    it built in no-headache.
+  */
+  diskImageDefaults = {
+    format = "raw";
+    partitionTableType = "legacy+gpt";
+    installBootLoader = true;
+    onlyNixStore = false;
+    touchEFIVars = true;
+  };
+
   /** Defaults of one entry of `forwardPorts`. */
   forwardDefaults = {
     name = null;

@@ -1,16 +1,18 @@
 # Small string helpers the library needs and builtins lack.
 rec {
   /**
-    Whether `s` is a valid hostname label (RFC 1123): 1-63 letters, digits and dashes,
-    not starting or ending with a dash.
+    Whether `s` is a host name NixOS accepts (networking.hostName's type): a hostname label
+    (RFC 1123: 1-63 letters, digits and dashes, starting and ending with a letter or digit)
+    where NixOS also allows `_` inside "for compatibility/legacy reasons", as no-headache's
+    machine names did.
 
-    Example: isHostnameLabel "web-1" => true
+    Example: isHostnameLabel "web_1" => true
   */
   isHostnameLabel =
     s:
     builtins.isString s
     && builtins.stringLength s <= 63
-    && builtins.match "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?" s != null;
+    && builtins.match "[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?" s != null;
 
   /**
     Whether `s` is a valid POSIX-ish user name.

@@ -99,8 +99,16 @@ let
       expected = [ ''machine "web": unknown option "cont" (did you mean "count"?); see docs/configuration.md for the options'' ];
     };
     testErrorBadHostname = {
-      expr = lib.errorsOf { "web_1" = { }; };
-      expected = [ ''machine "web_1": the name is not a valid hostname (letters, digits and dashes, at most 63, no leading or trailing dash)'' ];
+      expr = lib.errorsOf { "_web" = { }; "web.1" = { }; };
+      expected = [
+        ''machine "_web": the name is not a valid hostname (letters, digits, dashes and underscores, at most 63, starting and ending with a letter or digit)''
+        ''machine "web.1": the name is not a valid hostname (letters, digits, dashes and underscores, at most 63, starting and ending with a letter or digit)''
+      ];
+    };
+    # NixOS's networking.hostName allows `_` inside; no-headache used machine names as host names.
+    testUnderscoreNamesPlan = {
+      expr = [ (lib.errorsOf { my_vm = { count = 2; }; db_1 = { }; }) (namesOf { my_vm = { count = 2; }; }) ];
+      expected = [ [ ] [ "my_vm-1" "my_vm-2" ] ];
     };
     testErrorUsernameIsAnOption = {
       expr = lib.errorsOf { a = { username = "-oProxyCommand=x"; }; };
@@ -126,9 +134,26 @@ let
       expr = lib.errorsOf { a = { health.tcp = [ 80 ]; }; };
       expected = [ ''machine "a": health.tcp checks guest port 80, which has no forward; add { guestPort = 80; } to forwardPorts'' ];
     };
-    testErrorDiskImageNeedsFormat = {
-      expr = builtins.length (lib.errorsOf { a = { diskImage = { }; }; });
-      expected = 1;
+    # no-headache's `diskImage = { }` keeps working: make-disk-image's own default format.
+    testEmptyDiskImageIsValid = {
+      expr = [ (lib.errorsOf { a = { diskImage = { }; }; }) lib.diskImageDefaults.format (machine { a = { diskImage = { }; }; } "a").diskImage ];
+      expected = [ [ ] "raw" true ];
+    };
+    testErrorDiskImageFormatNotString = {
+      expr = lib.errorsOf { a = { diskImage.format = 2; }; };
+      expected = [ ''machine "a": diskImage.format must be a string such as "qcow2" or "raw", got 2'' ];
+    };
+    testEscapeSystemdPath = {
+      expr = map lib.systemd.escapeSystemdPath [ "nohead0" "nohead-0" "/" "/foo//bar/baz/" ".x/y z" "a:b_c.d" "~/.ssh" "./x/./y" ];
+      expected = [ "nohead0" "nohead\\x2d0" "-" "foo-bar-baz" "\\x2ex-y\\x20z" "a:b_c.d" "\\x7e-.ssh" "x-y" ];
+    };
+    testEscapeSystemdPathRefusesDotDot = {
+      expr = fails (lib.systemd.escapeSystemdPath "a/../b");
+      expected = true;
+    };
+    testNetDeviceUnitEscapesDashes = {
+      expr = lib.systemd.netDeviceUnit "priv-0";
+      expected = "sys-subsystem-net-devices-priv\\x2d0.device";
     };
     testErrorRelativeSecret = {
       expr = lib.errorsOf { a = { secrets.k = "rel/path"; }; };

@@ -51,7 +51,7 @@ let
       [ "${where} must be an attribute set of options, got ${show raw}" ]
     else
       map (n: ''${where}: unknown option "${n}"${hint n}; see docs/configuration.md for the options'') unknown
-      ++ check (strings.isHostnameLabel m) "${where}: the name is not a valid hostname (letters, digits and dashes, at most 63, no leading or trailing dash)"
+      ++ check (strings.isHostnameLabel m) "${where}: the name is not a valid hostname (letters, digits, dashes and underscores, at most 63, starting and ending with a letter or digit)"
       ++ check countOk "${where}: count must be a non-negative integer, got ${show t.count}"
       ++ check (!countOk || !strings.isHostnameLabel m || strings.isHostnameLabel longest) "${where}: instance name \"${longest}\" is longer than 63 characters; shorten the machine name"
       ++ check (strings.isUserName t.username) "${where}: username must be a valid user name (lowercase letters, digits, _ and -), got ${show t.username}"
@@ -66,7 +66,8 @@ let
         !r.success || r.value
       ) "${where}: init.script must be a string, got ${show t.init.script}"
       ++ check (builtins.isAttrs t.copyToHome) "${where}: copyToHome must be an attribute set { \"dest/in/home\" = ./host/path; }, got ${show t.copyToHome}"
-      ++ check (t.diskImage == null || (builtins.isAttrs t.diskImage && t.diskImage ? format)) "${where}: diskImage must be null or an attribute set with `format` (for example { format = \"qcow2\"; }), got ${show t.diskImage}"
+      ++ check (t.diskImage == null || builtins.isAttrs t.diskImage) "${where}: diskImage must be null or an attribute set of make-disk-image parameters (for example { format = \"qcow2\"; }), got ${show t.diskImage}"
+      ++ check (!(builtins.isAttrs t.diskImage) || builtins.isString (t.diskImage.format or options.diskImageDefaults.format)) "${where}: diskImage.format must be a string such as \"qcow2\" or \"raw\", got ${show (t.diskImage.format or null)}"
       ++ check (builtins.isAttrs t.nixos-config || builtins.isFunction t.nixos-config) "${where}: nixos-config must be a NixOS module (an attribute set or a function), got ${show t.nixos-config}"
       ++ check (builtins.isAttrs t.nixos-config-virt || builtins.isFunction t.nixos-config-virt) "${where}: nixos-config-virt must be a NixOS module (an attribute set or a function), got ${show t.nixos-config-virt}"
       ++ check (t.host == null || builtins.isString t.host) "${where}: host must be null or the name of a host in the hosts file, got ${show t.host}"

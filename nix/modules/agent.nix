@@ -73,8 +73,9 @@ let
     WorkingDirectory = cfg.stateDir;
 
     ProtectSystem = "strict";
-    # Builds (POST /v1/builds) talk to the Nix daemon through its socket.
-    ReadWritePaths = [ "/nix/var/nix/daemon-socket" ];
+    # Builds (POST /v1/builds) talk to the Nix daemon through its socket. "-": skipped where the
+    # path does not exist (a single-user Nix), instead of failing the unit (systemd.exec(5)).
+    ReadWritePaths = [ "-/nix/var/nix/daemon-socket" ];
     ProtectHome = true;
     PrivateTmp = true;
     NoNewPrivileges = true;
@@ -196,13 +197,17 @@ in
     user = mkOption {
       type = types.str;
       default = "nohead-agent";
-      description = "System user the agent and its VMs run as (created, in group kvm).";
+      description = ''
+        System user the agent and its VMs run as. The default, `nohead-agent`, is created here (a
+        system user in group kvm, home `stateDir`); any other user must already exist. The service
+        gets group kvm (SupplementaryGroups) for /dev/kvm either way.
+      '';
     };
 
     group = mkOption {
       type = types.str;
       default = "nohead-agent";
-      description = "Primary group of `user` (created).";
+      description = "Primary group the agent runs as; the default, `nohead-agent`, is created here, any other must exist.";
     };
   };
 

@@ -49,5 +49,7 @@ in
     "flakes"
   ];
 
-  system.stateVersion = lib.mkDefault "25.05";
+  # no-headache's value, so stateful services (PostgreSQL's data format, …) keep the versions they
+  # had for people who move their configs.nix over; a nixos-config that sets it wins.
+  system.stateVersion = lib.mkDefault "24.05";
 }

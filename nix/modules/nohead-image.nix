@@ -2,7 +2,8 @@
 # whose virtualisation.* options would not describe a real disk), a root file system that grows
 # to the disk, GRUB on /dev/vda, a serial console, and `system.build.noheadDiskImage` built with
 # nixpkgs' make-disk-image.nix using no-headache's defaults (legacy+gpt, boot loader installed,
-# EFI variables written) with the machine type's `diskImage` attributes merged over them.
+# EFI variables written, format "raw" as make-disk-image's own default) with the machine type's
+# `diskImage` attributes merged over them, so `diskImage = { }` works as it did there.
 # Built only when asked (nix/build-config.nix with makeDiskImages = true), once per type.
 # Part of nohead-machine.nix (see its interface comment).
 {
@@ -17,15 +18,15 @@ let
   serialDevice = (import (modulesPath + "/../lib/qemu-common.nix") { inherit lib pkgs; }).qemuSerialDevice;
   name = config.nohead.machine.name;
 
+  # no-headache's defaults (nix/lib options.nix `diskImageDefaults`: legacy+gpt, boot loader,
+  # EFI variables, make-disk-image's default format "raw"), then the type's `diskImage`.
   args = {
     inherit pkgs lib config;
     inherit name;
     baseName = name;
-    partitionTableType = "legacy+gpt";
-    installBootLoader = true;
-    onlyNixStore = false;
-    touchEFIVars = true;
-  } // nohead.instance.type.diskImage;
+  }
+  // (import ../lib).diskImageDefaults
+  // nohead.instance.type.diskImage;
 
   # make-disk-image.nix names its output file `<baseName>.<extension of the format>`.
   extensions = {

@@ -19,7 +19,10 @@ let
   inherit (nohead) instance machines forDiskImage;
   net = instance.network;
   iface = config.nohead.privateNetwork.interface;
-  device = "sys-subsystem-net-devices-${iface}.device";
+  # systemd escapes the interface name in its device unit's name ("priv-0" is
+  # sys-subsystem-net-devices-priv\x2d0.device), as nixpkgs' network-interfaces-scripted.nix does
+  # with utils.escapeSystemdPath; nix/lib has the same escaping, tested without nixpkgs.
+  device = (import ../lib).systemd.netDeviceUnit iface;
   cidr = "${net.address}/${toString net.prefixLength}";
   peers = builtins.filter (m: m.network != null) machines;
 in

@@ -26,10 +26,10 @@ in
   systemd.services.nohead-ssh-authorized-keys = {
     description = "Install the SSH keys nohead passed for ${username}";
     wantedBy = [ "multi-user.target" ];
-    before = [
-      "sshd.service"
-      "sshd.socket"
-    ];
+    # Only sshd.service: with services.openssh.startWhenNeeded sshd is socket-activated
+    # (sshd.socket + sshd@.service), and ordering this ordinary unit (after basic.target) before
+    # a socket unit (before sockets.target, itself before basic.target) would be a cycle.
+    before = [ "sshd.service" ];
     path = [ pkgs.coreutils ];
     serviceConfig = {
       Type = "oneshot";

@@ -2,14 +2,12 @@
   description = "A nohead project: the machines in configs.nix, built by `nohead build`";
 
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
-    # nohead itself: `nohead init` wrote here the nohead that created this project (the store
-    # path of the packaged nohead, or the checkout it ran from). To use another one, change the
-    # URL and run `nix flake lock --update-input nohead`.
-    nohead = {
-      url = "@NOHEAD_FLAKE_REF@";
-      inputs.nixpkgs.follows = "nixpkgs";
-    };
+    # The nohead that created this project: `nohead init` wrote its flake reference here (the
+    # packaged CLI's own source, or the checkout it ran from). Point it elsewhere to change nohead.
+    nohead.url = "@NOHEAD_FLAKE_REF@";
+    # The nixpkgs nohead was tested with (its flake.lock), so machines build against the same
+    # NixOS options and packages; `nix flake update` follows nohead's pin.
+    nixpkgs.follows = "nohead/nixpkgs";
   };
 
   outputs =

@@ -80,6 +80,8 @@ describe("services.nohead-agent", () => {
       expect(s[key]).toBe(value);
     }
     expect(s.DeviceAllow).toEqual(["/dev/kvm rw"]);
+    // "-": a host without the Nix daemon's socket (single-user Nix) still starts the agent.
+    expect(s.ReadWritePaths).toEqual(["-/nix/var/nix/daemon-socket"]);
     expect(e.agent.environment).toEqual({
       XDG_RUNTIME_DIR: "/run/nohead-agent",
       NOHEAD_STATE_DIR: "/var/lib/nohead-agent",
@@ -90,6 +92,14 @@ describe("services.nohead-agent", () => {
     expect(e.vms.condition).toBe(true);
     expect(e.vms.content.after).toEqual(["nohead-agent.service"]);
     expect(e.vms.content.serviceConfig.ExecStop).toBe("/nix/store/nohead/bin/nohead stopall");
+  });
+
+  test("only the default user and group are created; another user runs the agent as it is", async () => {
+    const e = await evaluate({ ...base, user: "lab", group: "lab" });
+    expect(e.users.users).toEqual({});
+    expect(e.agent.serviceConfig.User).toBe("lab");
+    expect(e.agent.serviceConfig.Group).toBe("lab");
+    expect(e.agent.serviceConfig.SupplementaryGroups).toEqual(["kvm"]);
   });
 
   test("TLS on a network address: key and certificate as credentials, port opened on request", async () => {

@@ -302,7 +302,13 @@ describe("other requests", () => {
   }
 
   test("bad VM names in the path are 400, before any lookup", async () => {
-    for (const path of ["/v1/vms/web_1", "/v1/vms/-web", `/v1/vms/${"a".repeat(64)}`, "/v1/vms/a%2Fb"]) {
+    for (const path of [
+      "/v1/vms/_web",
+      "/v1/vms/web.1",
+      "/v1/vms/-web",
+      `/v1/vms/${"a".repeat(64)}`,
+      "/v1/vms/a%2Fb",
+    ]) {
       const res = await app.request(path, { headers: AUTH });
       expect(res.status).toBe(400);
       expect((await errorOf(res)).issues?.[0]?.path).toBe("name");

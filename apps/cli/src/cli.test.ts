@@ -105,12 +105,12 @@ describe("configuration errors", () => {
   });
 
   test("every problem is reported at once", async () => {
-    const file = write("many.nix", "{ ... }: { a = { count = -1; }; b_c = { }; }");
+    const file = write("many.nix", "{ ... }: { a = { count = -1; }; _bc = { }; }");
     const { exitCode, stderr } = await runCli(["plan", "-f", file]);
     expect(exitCode).toBe(3);
     expect(stderr).toContain("has 2 problem(s)");
     expect(stderr).toContain('machine "a": count must be a non-negative integer, got -1');
-    expect(stderr).toContain('machine "b_c": the name is not a valid hostname');
+    expect(stderr).toContain('machine "_bc": the name is not a valid hostname');
   });
 });
 

@@ -40,12 +40,19 @@ describe("manifest schema", () => {
     expect(Manifest.parse(manifest)).toEqual(manifest as never);
   });
 
+  test("accepts machine names with `_` inside, as NixOS's hostName and no-headache do", () => {
+    const named = { ...manifest, machines: [{ ...machine, name: "my_vm-2", baseName: "my_vm" }] };
+    expect(Manifest.safeParse(named).success).toBe(true);
+  });
+
   test("rejects unknown fields, relative runners, bad names and a future schema version", () => {
     const bad = [
       { ...manifest, extra: 1 },
       { ...manifest, schemaVersion: 2 },
       { ...manifest, machines: [{ ...machine, runner: "bin/run" }] },
-      { ...manifest, machines: [{ ...machine, name: "web_1" }] },
+      { ...manifest, machines: [{ ...machine, name: "_web" }] },
+      { ...manifest, machines: [{ ...machine, name: "web_" }] },
+      { ...manifest, machines: [{ ...machine, name: "web.1" }] },
       { ...manifest, machines: [{ ...machine, forwards: [{ ...machine.forwards[0], hostPort: 70000 }] }] },
     ];
     for (const value of bad) {

@@ -5,14 +5,19 @@
  */
 import { z } from "zod";
 
-/** A machine name: a hostname label (what nix/lib/strings.nix `isHostnameLabel` accepts). */
+/**
+ * A machine name: a host name as NixOS's networking.hostName accepts it, a hostname label that
+ * may hold `_` inside (what nix/lib/strings.nix `isHostnameLabel` accepts; no-headache's names).
+ */
 export const MachineName = z
   .string()
   .regex(
-    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
-    "must be a hostname label (letters, digits, dashes)",
+    /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/,
+    "must be a host name (letters, digits, dashes and underscores, starting and ending with a letter or digit)",
   )
-  .describe("Machine (instance) name: a hostname label, also MACHINE_NAME in the guest");
+  .describe(
+    "Machine (instance) name: a host name (hostname label, `_` allowed inside), also MACHINE_NAME in the guest",
+  );
 
 /**
  * A login name on the guest, as POSIX and shadow-utils' default rule allow: a lowercase letter or
