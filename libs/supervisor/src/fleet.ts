@@ -27,7 +27,7 @@ import {
 import { z } from "zod";
 import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
-import { findProject, type Project, vmPaths } from "./project.ts";
+import { findProjectOfResult, type Project, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
 import { findQemuByArgument, knownVmNames, readState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
@@ -105,9 +105,9 @@ export class Fleet {
     this.manifestCache = manifest;
   }
 
-  /** The fleet of the project around `cwd`, built into `result` (relative to `cwd`). */
+  /** The fleet built into `result` (relative to `cwd`), in the project that owns that result. */
   static open({ cwd, result = "result" }: { cwd: string; result?: string }): Fleet {
-    return new Fleet(findProject(cwd), resolve(cwd, result));
+    return new Fleet(findProjectOfResult(cwd, result), resolve(cwd, result));
   }
 
   /** The build's manifest (throws a not-found error naming the fix when there is no build). */
