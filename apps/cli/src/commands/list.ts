@@ -6,11 +6,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findQemuByArgument, isSameProcessAlive } from "@nohead/supervisor/process-identity";
-import { findProject, vmPaths } from "@nohead/supervisor/project";
+import { findProjectOfResult, vmPaths } from "@nohead/supervisor/project";
 
-/** Names of the project's VMs whose recorded QEMU process (pid + start time) is alive. */
-export function runningVmNames(cwd: string): string[] {
-  const dir = join(findProject(cwd).stateDir, "vms");
+/** Names of the VMs of the project owning `result` whose recorded QEMU process (pid + start time) is alive. */
+export function runningVmNames(cwd: string, result?: string): string[] {
+  const project = findProjectOfResult(cwd, result);
+  const dir = join(project.stateDir, "vms");
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -30,13 +31,14 @@ export function runningVmNames(cwd: string): string[] {
       );
     } catch {
       // No readable state (lost, or moved aside as corrupt): the VM may still run.
-      return findQemuByArgument(vmPaths(findProject(cwd), name).qmp) !== null;
+      return findQemuByArgument(vmPaths(project, name).qmp) !== null;
     }
   });
 }
 
-export async function run(): Promise<number> {
-  const names = runningVmNames(process.cwd());
+/** Called by the fast path in main.ts with only `result`, and by the parser with `-r` in `globals`. */
+export async function run(_args: unknown[] = [], globals?: { result: string }): Promise<number> {
+  const names = runningVmNames(process.cwd(), globals?.result);
   // Bun.write skips the cost of setting up process.stdout (~20 ms): list is a fast path.
   if (names.length > 0) await Bun.write(Bun.stdout, `${names.join("\n")}\n`);
   return 0;

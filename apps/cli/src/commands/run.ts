@@ -10,7 +10,6 @@ import type { ManifestMachine } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
-import { takeOwnOptions } from "../argv.ts";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
 import { recordPlacement } from "../placement.ts";
@@ -65,17 +64,6 @@ export async function startAndReport(
   return ok ? 0 : 1;
 }
 
-/** nohead's flags that may follow the machine name (`run web -n`), before the QEMU arguments. */
-const RUN_FLAGS: Record<string, string> = {
-  "-w": "window",
-  "--window": "window",
-  "-n": "noui",
-  "--noui": "noui",
-  "--fresh": "fresh",
-  "--attach": "attach",
-  "--json": "json",
-};
-
 /**
  * Starts machines on the hosts they are placed on (`host` option, or `--host` for all), copying
  * closures as each host declares, and records where each one runs. The guests authorize the
@@ -108,12 +96,6 @@ async function startElsewhere(
 }
 
 export async function run(args: unknown[], globals: GlobalOptions): Promise<number> {
-  const [name, passed, options] = args as [string, string[], RunOptions];
-  const qemuArgs = takeOwnOptions(
-    passed,
-    RUN_FLAGS,
-    { "--restart": "restart" },
-    options as Record<string, unknown>,
-  );
+  const [name, qemuArgs, options] = args as [string, string[], RunOptions];
   return startAndReport(globals, [name], options, qemuArgs);
 }

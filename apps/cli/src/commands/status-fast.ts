@@ -7,13 +7,13 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { findProject, vmPaths } from "@nohead/supervisor/project";
+import { findProjectOfResult, vmPaths } from "@nohead/supervisor/project";
 import { notStartedStatus, statusFromState } from "@nohead/supervisor/status-from-state";
 import type { HostedStatus } from "../status-view.ts";
 
 /** The statuses, or undefined when the full command must decide. */
 export function fastStatuses(cwd: string, result = "result"): HostedStatus[] | undefined {
-  const project = findProject(cwd);
+  const project = findProjectOfResult(cwd, result);
   if (existsSync(join(project.stateDir, "placement.json"))) return undefined;
   const names = new Set<string>();
   const manifest = join(resolve(cwd, result), "nohead-manifest.json");
