@@ -4,7 +4,7 @@
  * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
  */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import type { HostStartOptions } from "@nohead/hosts";
 import type { ManifestMachine } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
@@ -44,17 +44,28 @@ export async function startAndReport(
   const fleet = openFleet(globals);
   const wanted = names ?? fleet.manifest.machines.map((m) => m.name);
   if (names) for (const name of names) fleet.machine(name);
-  const view = options.json ? undefined : new StartView(wanted);
   const machines = fleet.withDependencies(wanted).map((n) => fleet.machine(n));
+  const starting = new Set(machines.map((m) => m.name));
+  const waitsFor = Object.fromEntries(
+    machines.map((m) => [m.name, m.dependsOn.filter((d) => starting.has(d))]),
+  );
+  const view = options.json ? undefined : new StartView([...starting], { waitsFor });
   const elsewhere = options.host !== undefined || machines.some((m) => m.host !== null && m.host !== "local");
   const start = {
     display: displayOf(options),
     fresh: options.fresh ?? false,
     onProgress: view ? view.update.bind(view) : () => undefined,
   };
+  const interrupted = () => {
+    view?.stop();
+    writeSync(2, `\n${interruptedMessage(fleet.running(), globals.result)}\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
   const results: StartResult[] = elsewhere
     ? await startElsewhere(fleet, machines, options.host, { ...start, qemuArgs: extraArgs })
     : await fleet.start(names, { ...start, extraArgs });
+  process.off("SIGINT", interrupted);
   view?.finish(results);
   if (options.json) process.stdout.write(`${JSON.stringify({ machines: results }, null, 2)}\n`);
   const ok = results.every((r) => r.ok);
@@ -62,6 +73,17 @@ export async function startAndReport(
   // Attaching to nothing would wait forever: with no VM started, report the failure instead.
   if (options.attach && started.length > 0) return attach(fleet, started, options);
   return ok ? 0 : 1;
+}
+
+/**
+ * What Ctrl-C during a start leaves behind: the VMs are their own processes and keep running
+ * (or booting), so say which and how to stop them.
+ */
+export function interruptedMessage(running: string[], result: string): string {
+  const stop = `nohead stopall${result === "result" ? "" : ` -r ${result}`}`;
+  return running.length === 0
+    ? "interrupted: no VM of this project is running"
+    : `interrupted: ${running.join(", ")} ${running.length === 1 ? "is" : "are"} left running (VMs run on their own); stop them with \`${stop}\``;
 }
 
 /**
