@@ -77,6 +77,10 @@ const RUN_OPTIONS: OptionSpec[] = [
   { flags: "-n, --noui", description: "run headless (default when there is no display)", brief: true },
   { flags: "--fresh", description: "recreate the VM's disk (it is kept across runs otherwise)" },
   {
+    flags: "--keep-failed",
+    description: "leave a VM that fails to become ready running, to debug it (this computer's VMs)",
+  },
+  {
     flags: "--host <name>",
     description: 'run the machines on this host from the hosts file ("local": this computer)',
   },

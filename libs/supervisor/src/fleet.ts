@@ -24,6 +24,7 @@ import {
   notFoundError,
   type VmState,
 } from "@nohead/schema";
+import { GUEST_CONTRACT } from "@nohead/schema/guest-contract";
 import { z } from "zod";
 import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
@@ -36,6 +37,8 @@ import { writeState } from "./write-state.ts";
 export interface StartOptions {
   display?: "none" | "window";
   fresh?: boolean;
+  /** A VM that fails to become ready keeps running (for debugging) instead of being stopped. */
+  keepFailed?: boolean;
   extraArgs?: string[];
   /**
    * OpenSSH public key lines the guests authorize besides the project's own key (an agent's
@@ -170,7 +173,13 @@ export class Fleet {
    * dependencies first, each in its own worker; resolves when all are ready or failed.
    */
   async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
-    const { display = "none", fresh = false, extraArgs = [], authorizedKeys = [] } = options;
+    const {
+      display = "none",
+      fresh = false,
+      keepFailed = false,
+      extraArgs = [],
+      authorizedKeys = [],
+    } = options;
     const { onProgress = () => undefined } = options;
     const wanted = names ?? this.manifest.machines.map((m) => m.name);
     const toStart = this.withDependencies(wanted).filter(
@@ -189,10 +198,11 @@ export class Fleet {
         machine,
         display,
         fresh,
+        keepFailed,
         extraArgs,
         network: machine.network ? network : null,
         credentials: {
-          "nohead.ssh-authorized-keys": authorizedKeysFile(
+          [GUEST_CONTRACT.sshAuthorizedKeysCredential]: authorizedKeysFile(
             ssh,
             vmPaths(this.project, name).dir,
             authorizedKeys,

@@ -25,6 +25,8 @@ export interface StartSpec {
   machine: ManifestMachine;
   display: "none" | "window";
   fresh: boolean;
+  /** Leave a VM that failed to become ready running, for debugging. */
+  keepFailed?: boolean;
   extraArgs: string[];
   /** Credentials handed to the guest: name → host file. */
   credentials: Record<string, string>;
@@ -143,7 +145,12 @@ export async function startVm(
         kernelParams: [],
         extraArgs: spec.extraArgs,
       });
-      return finish(await watch({ machine, paths, display: spec.display, invocation }, onProgress));
+      return finish(
+        await watch(
+          { machine, paths, display: spec.display, keepFailed: spec.keepFailed ?? false, invocation },
+          onProgress,
+        ),
+      );
     });
   } catch (error) {
     if (error instanceof NoheadError) {

@@ -29,6 +29,8 @@ export interface WatchSpec {
   machine: Pick<ManifestMachine, "name" | "runner" | "system" | "username" | "forwards" | "health">;
   paths: VmPaths;
   display: "none" | "window";
+  /** Leave a VM that failed to become ready running (for debugging) instead of stopping it. */
+  keepFailed: boolean;
   /** The runner's argv and environment (Contract 2), from `runnerInvocation`. */
   invocation: { args: string[]; env: Record<string, string> };
 }
@@ -143,6 +145,16 @@ export async function watchVm(
     forwards = bound;
     save({ readiness: "started", forwards });
     report("started", forwards.map((f) => `${f.name} ${f.hostAddress}:${f.hostPort}`).join(", "));
+    const vnc = spec.display === "window" ? vncFallback(paths.qemuLog) : null;
+    if (vnc) {
+      onProgress({
+        machine: machine.name,
+        readiness: "started",
+        detail: `VNC ${vnc}`,
+        forwards,
+        warning: `no window could open here (no display): QEMU fell back to VNC on ${vnc}; connect a VNC viewer there`,
+      });
+    }
 
     const agent = await waitForBooted({ ...readinessInput, forwards });
     try {
@@ -163,6 +175,12 @@ export async function watchVm(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
+    if (spec.keepFailed && isAlive()) {
+      const kept = `${message}; kept running for debugging (--keep-failed): \`nohead ssh ${machine.name}\`, \`nohead logs ${machine.name}\`, then \`nohead stop ${machine.name}\``;
+      save({ readiness: "failed", failure: kept, health });
+      report("failed", kept);
+      return { readiness: "failed", pid, forwards, health, failure: kept };
+    }
     // A VM that failed to become ready is stopped, so no half-started QEMU is left behind.
     const stopped = await stopVm({ pid, qmpSocket: paths.qmp, isAlive }, { powerdownMs: 2000, stepMs: 3000 });
     save({
@@ -174,4 +192,13 @@ export async function watchVm(
     report("failed", message);
     return { readiness: "failed", pid, forwards, health, failure: message };
   }
+}
+
+/**
+ * Where QEMU serves the VM's screen when a window was asked for but no display is there: QEMU
+ * then falls back to VNC and says "VNC server running on <address>" in its log. Null otherwise.
+ */
+export function vncFallback(qemuLog: string): string | null {
+  if (!existsSync(qemuLog)) return null;
+  return /VNC server running on (\S+)/.exec(readFileSync(qemuLog, "utf8"))?.[1] ?? null;
 }

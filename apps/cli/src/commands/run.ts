@@ -21,6 +21,7 @@ export interface RunOptions {
   window?: boolean;
   noui?: boolean;
   fresh?: boolean;
+  keepFailed?: boolean;
   attach?: boolean;
   restart?: "no" | "on-failure";
   json?: boolean;
@@ -54,6 +55,7 @@ export async function startAndReport(
   const start = {
     display: displayOf(options),
     fresh: options.fresh ?? false,
+    keepFailed: options.keepFailed ?? false,
     onProgress: view ? view.update.bind(view) : () => undefined,
   };
   const interrupted = () => {
