@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { ConfigSource } from "./config-source.ts";
 import { installable } from "./expressions.ts";
 import { runNix } from "./nix-command.ts";
-import { NixError } from "./nix-error.ts";
+import { messageNaming, NixError } from "./nix-error.ts";
 import { NixBuildProgress } from "./nix-log.ts";
 import { toNix } from "./to-nix.ts";
 
@@ -122,7 +122,7 @@ export async function runBuildJob(
     );
     drvPaths = JSON.parse(stdout) as Record<string, string | null>;
   } catch (error) {
-    return outcome({ error: error instanceof NixError ? error.message : String(error) });
+    return outcome({ error: messageNaming(error, source.label) });
   }
 
   const machines = Object.keys(drvPaths);

@@ -97,6 +97,27 @@ describe("nohead build", () => {
     expect(bySource[`path:${flake}#broken`]?.resultLink).toBe(`${out}-2`);
   });
 
+  test("piped, several configurations: each line names its configuration, and the last lines agree", async () => {
+    const flake = makeBuildFlake();
+    const out = join(flake, "res");
+    const [good, broken] = [`path:${flake}#default`, `path:${flake}#broken`];
+    const { exitCode, stdout } = await runCli(
+      ["build", "-c", good, "-c", broken, "-r", out, "--keep-going"],
+      {
+        cwd: flake,
+      },
+    );
+    expect(exitCode).toBe(1);
+    const lines = stdout.trimEnd().split("\n");
+    const machineLines = lines.filter((l) => l.startsWith("› "));
+    expect(machineLines.length).toBeGreaterThan(0);
+    for (const line of machineLines) expect(line).toMatch(new RegExp(`^› (${good}|${broken}): `));
+    expect(lines.slice(-2)).toEqual([
+      `✔ ${good}: 3 machine(s) → ${out}`,
+      `✖ ${broken}: 1 failed (broken); the 1 built → ${out}-2`,
+    ]);
+  });
+
   test("an evaluation error is reported readably with a non-zero exit", async () => {
     const flake = makeBuildFlake();
     const { exitCode, stdout } = await runCli(["build", "-c", `path:${flake}#nonexistent`, "--json"], {

@@ -67,10 +67,11 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
           (event) => {
             view.apply(event);
             task.title = `${source.label} ${pc.dim(view.summary())}`;
-            // A terminal gets the live block; a pipe or log gets one line per state change.
+            // A terminal gets the live block; a pipe or log gets one line per state change, which
+            // names its configuration when several build at once.
             if (live) task.output = view.render();
             else if (event.type === "machine-state" && event.state !== "queued")
-              task.output = view.line(event.machine);
+              task.output = `${sources.length > 1 ? `${source.label}: ` : ""}${view.line(event.machine)}`;
           },
         );
         outcomes.push(outcome);
@@ -92,8 +93,9 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
   if (json) {
     process.stdout.write(`${JSON.stringify({ builds: outcomes }, null, 2)}\n`);
   } else {
-    for (const o of outcomes.filter((o) => o.resultLink)) {
-      process.stdout.write(`${pc.green("✔")} ${o.source}: ${o.built.length} machine(s) → ${o.resultLink}\n`);
+    for (const source of sources) {
+      const o = outcomes.find((o) => o.source === source.label);
+      if (o) process.stdout.write(`${resultLine(o)}\n`);
     }
   }
   return outcomes.every((o) => !o.error && o.failed.length === 0) && outcomes.length === sources.length
@@ -144,6 +146,19 @@ function describe(o: BuildOutcome): string {
   const secs = (o.durationMs / 1000).toFixed(1);
   if (o.error) return `failed after ${secs}s`;
   return `${o.built.length} built, ${o.failed.length} failed in ${secs}s${o.resultLink ? ` → ${o.resultLink}` : ""}`;
+}
+
+/**
+ * The last word on one configuration, agreeing with its task line: ✔ only when every machine
+ * built; a --keep-going link of some machines is still a ✖ that says which failed.
+ */
+export function resultLine(o: BuildOutcome): string {
+  const failed = o.failed.map((f) => f.machine);
+  if (!o.error && failed.length === 0 && o.resultLink)
+    return `${pc.green("✔")} ${o.source}: ${o.built.length} machine(s) → ${o.resultLink}`;
+  if (o.resultLink)
+    return `${pc.red("✖")} ${o.source}: ${failed.length} failed (${failed.join(", ")}); the ${o.built.length} built → ${o.resultLink}`;
+  return `${pc.red("✖")} ${o.source}: failed, nothing linked${failed.length > 0 ? ` (${failed.join(", ")} failed)` : ""}`;
 }
 
 function failureText(o: BuildOutcome): string {
