@@ -78,7 +78,9 @@ describe("a running VM", () => {
   test("exec past --timeout says so in seconds and exits 124", async () => {
     const exec = await project.cli(["exec", "good", "--timeout", "1", "--", "sleep", "5"]);
     expect(exec.exitCode).toBe(124);
-    expect(exec.stderr).toMatch(/^error: good: `sleep 5` did not finish within 1 s \(--timeout 1\); it still runs/);
+    expect(exec.stderr).toMatch(
+      /^error: good: `sleep 5` did not finish within 1 s \(--timeout 1\); it still runs/,
+    );
     expect(exec.stderr).not.toContain("ms");
   });
 

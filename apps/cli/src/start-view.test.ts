@@ -34,15 +34,15 @@ const progress = (machine: string, readiness: StartProgress["readiness"], detail
   detail,
   forwards: readiness === "starting" ? [] : forwards,
 });
-const result = (machine: string, failure: string | null = null): StartResult => ({
+const result = (machine: string, error: string | null = null): StartResult => ({
   machine,
-  ok: failure === null,
-  readiness: failure ? "failed" : "ready",
+  ok: error === null,
+  readiness: error ? "failed" : "ready",
   pid: 1,
   forwards,
   health: [],
-  failure,
-  consoleTail: failure ? ["SeaBIOS", "login:"] : [],
+  error,
+  consoleTail: error ? ["SeaBIOS", "login:"] : [],
   warnings: [],
   durationMs: 1000,
 });

@@ -86,13 +86,13 @@ export class StartView {
     this.stop();
     for (const r of results) {
       const row = this.rows.get(r.machine);
-      if (row && !r.ok) row.progress = { ...row.progress, readiness: "failed", detail: r.failure ?? "" };
+      if (row && !r.ok) row.progress = { ...row.progress, readiness: "failed", detail: r.error ?? "" };
     }
     if (this.live) this.draw();
     this.finished = true;
     this.drawn = [];
     for (const r of results.filter((r) => !r.ok)) {
-      this.out.write(`\n${pc.red("✖")} ${pc.bold(r.machine)}: ${r.failure}\n`);
+      this.out.write(`\n${pc.red("✖")} ${pc.bold(r.machine)}: ${r.error}\n`);
       if (r.consoleTail.length > 0) {
         this.out.write(
           `${pc.dim("  last console lines:")}\n${r.consoleTail.map((l) => `  ${pc.dim("│")} ${l}`).join("\n")}\n`,

@@ -55,7 +55,8 @@ export type BuildEvent =
 
 export interface MachineFailure {
   machine: string;
-  message: string;
+  /** Why it did not build. */
+  error: string;
   logTail: string[];
 }
 
@@ -130,7 +131,7 @@ export async function runBuildJob(
   const failed: MachineFailure[] = [];
   for (const [machine, drv] of Object.entries(drvPaths)) {
     if (drv !== null) continue;
-    failed.push({ machine, message: await evaluationError(options, machine), logTail: [] });
+    failed.push({ machine, error: await evaluationError(options, machine), logTail: [] });
     onEvent({ type: "machine-state", machine, state: "failed", detail: "evaluation failed" });
   }
   const toBuild = Object.entries(drvPaths).filter((e): e is [string, string] => e[1] !== null);
@@ -192,7 +193,7 @@ export async function runBuildJob(
         (buildError
           ? firstLine(buildError.message)
           : "not built (an earlier failure stopped the build; use --keep-going)");
-      failed.push({ machine, message, logTail: failure?.logTail ?? progress.logTail(drv) });
+      failed.push({ machine, error: message, logTail: failure?.logTail ?? progress.logTail(drv) });
       onEvent({ type: "machine-state", machine, state: "failed", detail: firstLine(message) });
     }
   }

@@ -41,7 +41,7 @@ export interface StartResult {
   forwards: BoundForward[];
   health: HealthResult[];
   /** Why it failed (null when ready). */
-  failure: string | null;
+  error: string | null;
   /** The last console lines, when it failed. */
   consoleTail: string[];
   warnings: string[];
@@ -71,13 +71,13 @@ export async function startVm(
   };
   const finish = (outcome: WatchOutcome): StartResult => ({
     machine: machine.name,
-    ok: outcome.failure === null,
+    ok: outcome.error === null,
     readiness: outcome.readiness,
     pid: outcome.pid,
     forwards: outcome.forwards,
     health: outcome.health,
-    failure: outcome.failure,
-    consoleTail: outcome.failure === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
+    error: outcome.error,
+    consoleTail: outcome.error === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
     warnings,
     durationMs: performance.now() - started,
   });
@@ -161,7 +161,7 @@ export async function startVm(
         pid: null,
         forwards: [],
         health: [],
-        failure: error.messageWithHint,
+        error: error.messageWithHint,
       });
       return { ...failed, consoleTail: [] };
     }

@@ -113,7 +113,7 @@ describe("status is reconciled with reality", () => {
     expect(alive.pid).toBe(child.pid ?? 0);
     expect(alive.uptimeSeconds).toBeGreaterThanOrEqual(4);
     expect(vmStatus(p, "gone").condition).toBe("crashed");
-    expect(vmStatus(p, "gone").problem).toContain("is gone without a stop");
+    expect(vmStatus(p, "gone").error).toContain("is gone without a stop");
     expect(vmStatus(p, "reused").condition).toBe("crashed");
     expect(vmStatus(p, "halted")).toMatchObject({ condition: "stopped", stoppedBy: "powerdown", pid: null });
     expect(vmStatus(p, "never").condition).toBe("not-started");
@@ -131,7 +131,7 @@ describe("dependency ordering", () => {
     pid: 1,
     forwards: [],
     health: [],
-    failure: ok ? null : "boom",
+    error: ok ? null : "boom",
     consoleTail: [],
     warnings: [],
     durationMs: 1,
@@ -161,7 +161,7 @@ describe("dependency ordering", () => {
     expect(started.sort()).toEqual(["cache", "db"]);
     const web = results.find((r) => r.machine === "web");
     expect(web?.ok).toBe(false);
-    expect(web?.failure).toBe("not started: db is not ready");
+    expect(web?.error).toBe("not started: db is not ready");
     expect(results.find((r) => r.machine === "cache")?.ok).toBe(true);
   });
 });

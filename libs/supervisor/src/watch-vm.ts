@@ -51,7 +51,7 @@ export interface WatchOutcome {
   pid: number | null;
   forwards: BoundForward[];
   health: HealthResult[];
-  failure: string | null;
+  error: string | null;
 }
 
 /** Launches `spec.machine` and resolves when it is ready or has failed (never rejects for a VM failure). */
@@ -85,7 +85,7 @@ export async function watchVm(
           ? error.message
           : String(error);
     report("failed", failure);
-    return { readiness: "failed", pid: null, forwards, health, failure };
+    return { readiness: "failed", pid: null, forwards, health, error: failure };
   }
   const startTicks = readProcStat(pid)?.startTicks ?? null;
   const state: VmState = {
@@ -171,7 +171,7 @@ export async function watchVm(
       agent.close();
     }
     report("ready", `in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return { readiness: "ready", pid, forwards, health, failure: null };
+    return { readiness: "ready", pid, forwards, health, error: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
@@ -179,7 +179,7 @@ export async function watchVm(
       const kept = `${message}; kept running for debugging (--keep-failed): \`nohead ssh ${machine.name}\`, \`nohead logs ${machine.name}\`, then \`nohead stop ${machine.name}\``;
       save({ readiness: "failed", failure: kept, health });
       report("failed", kept);
-      return { readiness: "failed", pid, forwards, health, failure: kept };
+      return { readiness: "failed", pid, forwards, health, error: kept };
     }
     // A VM that failed to become ready is stopped, so no half-started QEMU is left behind.
     const stopped = await stopVm({ pid, qmpSocket: paths.qmp, isAlive }, { powerdownMs: 2000, stepMs: 3000 });
@@ -190,7 +190,7 @@ export async function watchVm(
       stop: { method: stopped.method, at: new Date().toISOString(), durationMs: stopped.durationMs },
     });
     report("failed", message);
-    return { readiness: "failed", pid, forwards, health, failure: message };
+    return { readiness: "failed", pid, forwards, health, error: message };
   }
 }
 

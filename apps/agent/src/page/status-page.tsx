@@ -26,7 +26,7 @@ export function VmRow({ vm }: { vm: VmStatus }) {
       <td>
         <span class={`state ${vm.condition}`}>{vm.condition}</span>
         {vm.stoppedBy ? <div class="detail">by {vm.stoppedBy}</div> : null}
-        {vm.problem ? <div class="problem">{vm.problem}</div> : null}
+        {vm.error ? <div class="problem">{vm.error}</div> : null}
       </td>
       <td class="readiness">{vm.readiness ?? ""}</td>
       <td class="health">{vm.condition === "running" ? formatHealth(vm.health) : ""}</td>

@@ -49,7 +49,7 @@ describe("nohead build", () => {
     expect(builds[0].resultLink).toBeNull();
     // Without --keep-going Nix may stop before "good" is built; "broken" fails either way.
     const broken = builds[0].failed.find((f: { machine: string }) => f.machine === "broken");
-    expect(broken.message).toMatch(/run-broken-vm\.drv' failed with exit code 3/);
+    expect(broken.error).toMatch(/run-broken-vm\.drv' failed with exit code 3/);
     expect(broken.logTail).toContain("simulated failure for broken");
     expect(
       [...builds[0].built, ...builds[0].failed.map((f: { machine: string }) => f.machine)].sort(),

@@ -166,7 +166,7 @@ function failureText(o: BuildOutcome): string {
   return o.failed
     .map((f) => {
       const tail = f.logTail.length > 0 ? `\n${f.logTail.map((l) => `    ${pc.dim(l)}`).join("\n")}` : "";
-      return `${f.machine}: ${f.message}${tail}`;
+      return `${f.machine}: ${f.error}${tail}`;
     })
     .join("\n");
 }

@@ -88,6 +88,6 @@ describe("nohead status", () => {
     const [broken] = JSON.parse(stdout).machines;
     expect(broken.name).toBe("broken");
     expect(broken.condition).toBe("stopped");
-    expect(broken.problem).toContain("state file was corrupt");
+    expect(broken.error).toContain("state file was corrupt");
   });
 });

@@ -44,7 +44,7 @@ view.finish(
     pid: 1,
     forwards,
     health: [],
-    failure: null,
+    error: null,
     consoleTail: [],
     warnings: [],
     durationMs: 1000,
