@@ -248,16 +248,18 @@ describe("a running VM", () => {
       const status = await p.statusOf("solo");
       expect(status.condition).toBe("running");
       expect(status.pid).toBe(pid);
-      expect(status.error).toContain("state file was corrupt");
+      expect(status.error).toContain("state file is corrupt");
       expect(status.error).toContain("QEMU found running by its QMP socket");
-      // The bad file is kept aside for inspection, never trusted.
-      expect(readdirSync(p.vmDir("solo")).some((f) => f.startsWith("state.json.corrupt-"))).toBe(true);
+      // Reading never writes: status leaves the file where it is, never trusted.
+      expect(readdirSync(p.vmDir("solo")).some((f) => f.startsWith("state.json.corrupt-"))).toBe(false);
 
       // Later commands still know the VM runs.
       expect((await p.cli(["list"])).stdout).toBe("solo\n");
       const stop = await p.cli(["stop", "solo"]);
       expect(stop.exitCode).toBe(0);
       expect(stop.stdout).toMatch(/solo: stopped by powerdown in /);
+      // The stop set the bad file aside for inspection.
+      expect(readdirSync(p.vmDir("solo")).some((f) => f.startsWith("state.json.corrupt-"))).toBe(true);
       expect(await waitUntil(() => qemuOf(p).length === 0, 10_000)).toBe(true);
       expect((await p.statusOf("solo")).condition).not.toBe("running");
     },

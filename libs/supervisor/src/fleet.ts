@@ -30,7 +30,7 @@ import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
 import { findProjectOfResult, type Project, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
-import { findQemuByArgument, knownVmNames, readState } from "./state-store.ts";
+import { findQemuByArgument, knownVmNames, readState, setAsideCorruptState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
 import { writeState } from "./write-state.ts";
 
@@ -240,6 +240,8 @@ export class Fleet {
       ]);
       return await withVmLock(name, paths, async () => {
         const read = readState(paths);
+        // A corrupt file is set aside here: the stop below leaves a state this command knows.
+        if (read.kind === "corrupt") setAsideCorruptState(paths);
         const state: VmState | null = read.kind === "ok" ? read.state : null;
         const pid =
           state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : findQemuByArgument(paths.qmp));

@@ -13,7 +13,7 @@ import { NoheadError } from "@nohead/schema";
 import { consoleTail } from "./console-tail.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
 import { ensureVmDirs, type Project, vmPaths } from "./project.ts";
-import { readState } from "./state-store.ts";
+import { readState, setAsideCorruptState } from "./state-store.ts";
 import { withVmLock } from "./vm-lock.ts";
 import { watchInWorker } from "./watch-in-worker.ts";
 import type { StartProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
@@ -99,7 +99,7 @@ export async function startVm(
         report(
           "starting",
           "",
-          `its state file was corrupt (${previous.reason}); moved to ${previous.movedTo}`,
+          `its state file was corrupt (${previous.reason}); moved to ${setAsideCorruptState(paths)}`,
         );
         if (previous.recoveredPid) {
           throw new NoheadError(

@@ -1,38 +1,30 @@
 /**
  * `nohead list`: this project's running VMs, one name per line (no-headache's format).
- * It runs on every shell prompt of some users, so it loads no schema library: it peeks at the
- * three state fields it needs (the full state is validated by every command that acts on it).
+ * It runs on every shell prompt of some users, so it loads no schema library: a thin layer over
+ * the one state reader (its schema-free check), then /proc for whether the process lives.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { findQemuByArgument, isSameProcessAlive } from "@nohead/supervisor/process-identity";
 import { findProjectOfResult, vmPaths } from "@nohead/supervisor/project";
+import { readStateFile } from "@nohead/supervisor/state-file";
 
 /** Names of the VMs of the project owning `result` whose recorded QEMU process (pid + start time) is alive. */
 export function runningVmNames(cwd: string, result?: string): string[] {
   const project = findProjectOfResult(cwd, result);
-  const dir = join(project.stateDir, "vms");
   let names: string[];
   try {
-    names = readdirSync(dir).sort();
+    names = readdirSync(join(project.stateDir, "vms")).sort();
   } catch {
     return [];
   }
   return names.filter((name) => {
-    try {
-      const state = JSON.parse(readFileSync(join(dir, name, "state.json"), "utf8")) as {
-        pid?: unknown;
-        processStartTicks?: unknown;
-      };
-      return (
-        typeof state.pid === "number" &&
-        (typeof state.processStartTicks === "string" || state.processStartTicks === null) &&
-        isSameProcessAlive(state.pid, state.processStartTicks)
-      );
-    } catch {
-      // No readable state (lost, or moved aside as corrupt): the VM may still run.
-      return findQemuByArgument(vmPaths(project, name).qmp) !== null;
-    }
+    const paths = vmPaths(project, name);
+    const read = readStateFile(paths.state);
+    if (read.kind === "ok")
+      return read.state.pid !== null && isSameProcessAlive(read.state.pid, read.state.processStartTicks);
+    // No readable state (lost, or corrupt): the VM may still run.
+    return findQemuByArgument(paths.qmp) !== null;
   });
 }
 
