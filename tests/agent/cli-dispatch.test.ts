@@ -67,6 +67,8 @@ describe("dispatch to agents from the CLI", () => {
       ["beta", "west", "running", "ready"],
       ["gamma", "local", "running", "ready"],
     ]);
+    const list = await project.cli(["list"]);
+    expect([list.exitCode, list.stdout]).toEqual([0, "alpha\nbeta\ngamma\n"]);
     const table = await project.cli(["status"]);
     expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+HOST\s+STATE/);
     expect(table.stdout).toMatch(/alpha\s+east\s+running/);

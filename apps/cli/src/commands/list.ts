@@ -1,9 +1,10 @@
 /**
- * `nohead list`: this project's running VMs, one name per line (no-headache's format).
- * It runs on every shell prompt of some users, so it loads no schema library: a thin layer over
- * the one state reader (its schema-free check), then /proc for whether the process lives.
+ * `nohead list`: this project's running VMs, here and on hosts, one name per line (no-headache's
+ * format). It runs on every shell prompt of some users, so a purely local project loads no schema
+ * library: a thin layer over the one state reader (its schema-free check), then /proc for whether
+ * the process lives. Machines recorded on hosts (`.nohead/placement.json`) are asked there.
  */
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { findQemuByArgument, isSameProcessAlive } from "@nohead/supervisor/process-identity";
 import { findProjectOfResult, vmPaths } from "@nohead/supervisor/project";
@@ -28,10 +29,40 @@ export function runningVmNames(cwd: string, result?: string): string[] {
   });
 }
 
+/** The running machines among those recorded on hosts; a host that does not answer is reported. */
+async function runningOnHosts(
+  result: string | undefined,
+): Promise<{ names: string[]; placed: string[]; ok: boolean }> {
+  const [{ openFleet }, { remoteGroups }] = await Promise.all([
+    import("../open-fleet.ts"),
+    import("../placement.ts"),
+  ]);
+  const groups = await remoteGroups(openFleet({ result: result ?? "result" }));
+  const names: string[] = [];
+  let ok = true;
+  for (const { host, machines } of groups) {
+    try {
+      for (const s of await host.status(machines)) if (s.condition === "running") names.push(s.name);
+    } catch (error) {
+      ok = false;
+      process.stderr.write(
+        `host ${host.name} did not answer (${machines.join(", ")}): ${(error as Error).message}\n`,
+      );
+    }
+  }
+  return { names, placed: groups.flatMap((g) => g.machines), ok };
+}
+
 /** Called by the fast path in main.ts with only `result`, and by the parser with `-r` in `globals`. */
 export async function run(_args: unknown[] = [], globals?: { result: string }): Promise<number> {
-  const names = runningVmNames(process.cwd(), globals?.result);
+  let names = runningVmNames(process.cwd(), globals?.result);
+  let ok = true;
+  if (existsSync(join(findProjectOfResult(process.cwd(), globals?.result).stateDir, "placement.json"))) {
+    const remote = await runningOnHosts(globals?.result);
+    names = [...names.filter((n) => !remote.placed.includes(n)), ...remote.names].sort();
+    ok = remote.ok;
+  }
   // Bun.write skips the cost of setting up process.stdout (~20 ms): list is a fast path.
   if (names.length > 0) await Bun.write(Bun.stdout, `${names.join("\n")}\n`);
-  return 0;
+  return ok ? 0 : 1;
 }
