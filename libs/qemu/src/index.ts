@@ -14,4 +14,5 @@ export * from "./qmp-client.ts";
 export * from "./qmp-message.ts";
 export * from "./readiness.ts";
 export * from "./stop-vm.ts";
+export * from "./stream-exec.ts";
 export * from "./usernet-forwards.ts";

@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { ExecResult, StopResult } from "@nohead/qemu";
+import type { ExecResult, GuestAgentClient, StopResult, StreamedExit, StreamExecOptions } from "@nohead/qemu";
 import {
   MANIFEST_FILE,
   Manifest,
@@ -291,6 +291,27 @@ export class Fleet {
 
   /** Runs `argv` in the guest through the guest agent (no SSH needed). */
   async exec(name: string, argv: string[], { timeoutMs = 60_000 } = {}): Promise<ExecResult> {
+    return this.withGuestAgent(name, argv, async (agent, path, args) =>
+      agent.exec(path, args, { timeoutMs }),
+    );
+  }
+
+  /** Runs `argv` in the guest like {@link exec}, handing its output to `onOutput` as it comes. */
+  async execStreaming(
+    name: string,
+    argv: string[],
+    { timeoutMs = 60_000, onOutput }: { timeoutMs?: number; onOutput: StreamExecOptions["onOutput"] },
+  ): Promise<StreamedExit> {
+    const { streamExec } = await import("@nohead/qemu");
+    return this.withGuestAgent(name, argv, (agent) => streamExec(agent, argv, { timeoutMs, onOutput }));
+  }
+
+  /** Connects to a running VM's guest agent for `use`, with the command split in path and args. */
+  private async withGuestAgent<T>(
+    name: string,
+    argv: string[],
+    use: (agent: GuestAgentClient, path: string, args: string[]) => Promise<T>,
+  ): Promise<T> {
     const status = vmStatus(this.project, name);
     if (status.condition !== "running") {
       throw new NoheadError("conflict", `is not running (${status.condition})`, {
@@ -304,7 +325,7 @@ export class Fleet {
     const { GuestAgentClient } = await import("@nohead/qemu");
     const agent = await GuestAgentClient.connect(vmPaths(this.project, name).guestAgent, { timeoutMs: 5000 });
     try {
-      return await agent.exec(path, args, { timeoutMs });
+      return await use(agent, path, args);
     } finally {
       agent.close();
     }

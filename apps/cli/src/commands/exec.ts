@@ -1,7 +1,8 @@
 /**
- * `nohead exec <vm> -- cmd…`: run a command through the guest agent, print its output, exit with
- * its code. A command that cannot start exits 127 and one that outlives `--timeout` exits 124 (as
- * a shell and timeout(1) do), each with one line saying so in the unit of the flag.
+ * `nohead exec <vm> -- cmd…`: run a command through the guest agent, print its output as it comes
+ * (VMs on this computer; `--json` and VMs on hosts print it at the end), exit with its code. A
+ * command that does not exist or cannot start exits 127 and one that outlives `--timeout` exits
+ * 124 (as a shell and timeout(1) do), each with one line saying so in the unit of the flag.
  */
 import { GuestExecError } from "@nohead/qemu";
 import pc from "picocolors";
@@ -21,6 +22,13 @@ export async function run([name, command, options]: unknown[], globals: GlobalOp
   const host = await remoteHostOf(fleet, vm);
   let result: Awaited<ReturnType<typeof fleet.exec>>;
   try {
+    if (!host && !json) {
+      const exit = await fleet.execStreaming(vm, argv, {
+        timeoutMs: timeout * 1000,
+        onOutput: (stream, chunk) => (stream === "stdout" ? process.stdout : process.stderr).write(chunk),
+      });
+      return exit.exitCode ?? 128 + (exit.signal ?? 0);
+    }
     result = host
       ? await host.exec(vm, argv, { timeoutMs: timeout * 1000 })
       : await fleet.exec(vm, argv, { timeoutMs: timeout * 1000 });
