@@ -45,6 +45,13 @@ describe("splitPassThrough", () => {
     );
   });
 
+  test("-h/--help after the machine name asks for the command's help", () => {
+    const options: Record<string, unknown> = {};
+    expect(splitPassThrough(spec("run"), ["-n", "--help", "-m", "1"], options)).toEqual([]);
+    expect(options).toEqual({ noui: true, help: true });
+    expect(splitPassThrough(spec("run"), ["--", "--help"], {})).toEqual(["--help"]);
+  });
+
   test("ssh: a remote command's own flags are not taken (only leading ones are nohead's)", () => {
     const options: Record<string, unknown> = {};
     expect(splitPassThrough(spec("ssh"), ["--wait", "3", "ls", "-r", "/"], options)).toEqual([

@@ -16,7 +16,8 @@ export class ArgvError extends Error {}
 
 /**
  * Takes `command`'s own options from the front of `args` into `options` (keyed as commander keys
- * them, values checked as the table says) and returns the arguments to pass through.
+ * them, values checked as the table says) and returns the arguments to pass through. A leading
+ * `-h`/`--help` sets `options.help` (the command's help is printed instead of running it).
  *
  * @example
  * splitPassThrough(RUN, ["-n", "-r", "R", "-m", "2048"], opts) // => ["-m", "2048"]; opts.noui = true, opts.result = "R"
@@ -30,6 +31,10 @@ export function splitPassThrough(
   for (;;) {
     const [first] = rest;
     if (first === undefined || first === "--") return withoutSeparator(rest);
+    if (first === "-h" || first === "--help") {
+      options.help = true;
+      return [];
+    }
     const equals = first.startsWith("--") ? first.indexOf("=") : -1;
     const flag = equals > 0 ? first.slice(0, equals) : first;
     const option = command.options.find((o) => {

@@ -54,6 +54,7 @@ function lazy(spec: CommandSpec, load: Loader) {
         if (error instanceof ArgvError) command.error(`error: ${error.message}`, { exitCode: 2 });
         throw error;
       }
+      if (local.help) command.help();
     }
     const globals = {
       ...(command.optsWithGlobals() as GlobalOptions),
