@@ -1,5 +1,5 @@
 /**
- * The live start display with real fixture VMs: `runall` in a real tmux pane of 60 columns ends
+ * The live start display with real fixture VMs: `runall` in real tmux panes of 60 and 120 columns ends
  * with one line per VM (no stale copies of redrawn lines), and Ctrl-C during `runall` says what
  * is left running and how to stop it. Two fixture VMs, b depends on a.
  */
@@ -24,38 +24,43 @@ afterAll(async () => {
   if (project) expect(await project.cleanup()).toEqual([]);
 }, 120_000);
 
-test("runall in a 60-column tmux pane ends with a header, one line per VM and the summary", async () => {
-  const created = tmux(
-    "new-session",
-    "-d",
-    "-s",
-    "run",
-    "-x",
-    "60",
-    "-y",
-    "40",
-    "-c",
-    project.projectDir,
-    `bun ${CLI} runall -n; echo "EXIT=$?"; sleep 120`,
-  );
-  expect(created.exitCode).toBe(0);
-  let screen = "";
-  const deadline = Date.now() + 150_000;
-  while (Date.now() < deadline) {
-    screen = tmux("capture-pane", "-p", "-t", "run").stdout.toString();
-    if (screen.includes("EXIT=")) break;
-    await Bun.sleep(500);
-  }
-  const lines = screen.split("\n").filter((l) => l.trim() !== "");
-  expect(lines.at(-1)).toBe("EXIT=0");
-  expect(lines.slice(0, -1)).toEqual([
-    expect.stringMatching(/^2\/2 ready\s+\d+\.\ds$/),
-    expect.stringMatching(/^a\s+ready\s+\d+\.\ds\s+ssh:\d+/),
-    expect.stringMatching(/^b\s+ready\s+\d+\.\ds\s+ssh:\d+/),
-    expect.stringMatching(/^✔ 2\/2 ready in \d+\.\ds$/),
-  ]);
-  expect((await project.cli(["stopall"])).exitCode).toBe(0);
-}, 200_000);
+test.each([60, 120])(
+  "runall in a %i-column tmux pane ends with a header, one line per VM and the summary",
+  async (columns) => {
+    const session = `run${columns}`;
+    const created = tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      String(columns),
+      "-y",
+      "40",
+      "-c",
+      project.projectDir,
+      `bun ${CLI} runall -n; echo "EXIT=$?"; sleep 120`,
+    );
+    expect(created.exitCode).toBe(0);
+    let screen = "";
+    const deadline = Date.now() + 150_000;
+    while (Date.now() < deadline) {
+      screen = tmux("capture-pane", "-p", "-t", session).stdout.toString();
+      if (screen.includes("EXIT=")) break;
+      await Bun.sleep(500);
+    }
+    const lines = screen.split("\n").filter((l) => l.trim() !== "");
+    expect(lines.at(-1)).toBe("EXIT=0");
+    expect(lines.slice(0, -1)).toEqual([
+      expect.stringMatching(/^2\/2 ready\s+\d+\.\ds$/),
+      expect.stringMatching(/^a\s+ready\s+\d+\.\ds\s+ssh:\d+/),
+      expect.stringMatching(/^b\s+ready\s+\d+\.\ds\s+ssh:\d+/),
+      expect.stringMatching(/^✔ 2\/2 ready in \d+\.\ds$/),
+    ]);
+    expect((await project.cli(["stopall"])).exitCode).toBe(0);
+  },
+  200_000,
+);
 
 test("Ctrl-C during runall says which VMs are left running and how to stop them, and exits 130", async () => {
   const child = Bun.spawn(["bun", CLI, "runall", "-n"], {
