@@ -1,6 +1,7 @@
 /**
  * `nohead logs <vm> [-f] [-n N]`: the VM's serial console log, without terminal control
- * sequences; -f follows it until the VM stops (then prints what is left and exits 0).
+ * sequences; -f follows it until the VM stops (then prints what is left and exits 0), here or on
+ * its host.
  */
 import { existsSync, statSync } from "node:fs";
 import { notFoundError } from "@nohead/schema";
@@ -10,6 +11,27 @@ import { remoteHostOf } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 const POLL_MS = 300;
+/** How often a VM on a host is asked whether it still runs, and how long its last lines get. */
+const HOST_POLL_MS = 2000;
+const LAST_LINES_MS = 1000;
+
+/** Aborts `controller` once the VM no longer runs (the agent's stream follows until told to stop). */
+async function endWhenStopped(
+  status: () => Promise<{ condition: string }[]>,
+  controller: AbortController,
+): Promise<void> {
+  while (!controller.signal.aborted) {
+    await Bun.sleep(HOST_POLL_MS);
+    const running = await status().then(
+      (s) => s[0]?.condition === "running",
+      () => true, // a host that does not answer for a moment is asked again
+    );
+    if (!running) {
+      await Bun.sleep(LAST_LINES_MS);
+      controller.abort();
+    }
+  }
+}
 
 export async function run([name, options]: unknown[], globals: GlobalOptions): Promise<number> {
   const { follow = false, lines = 100 } = options as { follow?: boolean; lines?: number };
@@ -17,7 +39,15 @@ export async function run([name, options]: unknown[], globals: GlobalOptions): P
   const [vm] = fleet.resolveNames([name as string]) as [string];
   const host = await remoteHostOf(fleet, vm);
   if (host) {
-    for await (const line of host.logs(vm, { follow, lines })) process.stdout.write(`${line}\n`);
+    const stopped = new AbortController();
+    const watching = follow ? endWhenStopped(() => host.status([vm]), stopped) : undefined;
+    try {
+      for await (const line of host.logs(vm, { follow, lines, signal: stopped.signal }))
+        process.stdout.write(`${line}\n`);
+    } finally {
+      stopped.abort();
+      await watching;
+    }
     return 0;
   }
   const file = fleet.consoleLog(vm);
