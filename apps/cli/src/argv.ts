@@ -7,7 +7,7 @@
 import { type CommandSpec, type OptionSpec, optionKey, optionNames } from "./command-specs.ts";
 
 /** Drops the leading `--` that separates nohead's arguments from the passed-through ones. */
-export function withoutSeparator(args: string[]): string[] {
+function withoutSeparator(args: string[]): string[] {
   return args[0] === "--" ? args.slice(1) : args;
 }
 

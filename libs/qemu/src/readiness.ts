@@ -196,7 +196,7 @@ export async function readInitStatus(agent: GuestAgentClient): Promise<string | 
  * failedCheckSentence({ check: "command", ok: false, detail: "exit 1 (no output)" }, input)
  * // => "the command check ran `curl -f localhost:8080` in the guest and got exit 1 (no output)"
  */
-export function failedCheckSentence(
+function failedCheckSentence(
   result: HealthResult,
   { health, forwards }: Pick<ReadinessInput, "health" | "forwards">,
 ): string {

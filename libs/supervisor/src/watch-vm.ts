@@ -198,7 +198,7 @@ export async function watchVm(
  * Where QEMU serves the VM's screen when a window was asked for but no display is there: QEMU
  * then falls back to VNC and says "VNC server running on <address>" in its log. Null otherwise.
  */
-export function vncFallback(qemuLog: string): string | null {
+function vncFallback(qemuLog: string): string | null {
   if (!existsSync(qemuLog)) return null;
   return /VNC server running on (\S+)/.exec(readFileSync(qemuLog, "utf8"))?.[1] ?? null;
 }

@@ -11,8 +11,8 @@ import { remoteHostOf } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 /** Exit codes of a command that could not start, and of one that ran out of time. */
-export const EXEC_NOT_STARTED = 127;
-export const EXEC_TIMED_OUT = 124;
+const EXEC_NOT_STARTED = 127;
+const EXEC_TIMED_OUT = 124;
 
 export async function run([name, command, options]: unknown[], globals: GlobalOptions): Promise<number> {
   const { json = false, timeout = 60 } = options as { json?: boolean; timeout?: number };
