@@ -57,3 +57,12 @@ test("list, status and stopall with the same -r from anywhere see the same VM", 
   expect(stop.stdout).toContain("a: stopped by");
   expect((await project.cli(["list"])).stdout).toBe("");
 }, 120_000);
+
+test("runall -r R -n -- <qemu args>: nohead's flags are its own, what follows -- reaches every QEMU", async () => {
+  const run = await fromElsewhere(["runall", "-r", project.resultDir, "-n", "--", "-name", "passed-through"]);
+  expect(run.exitCode).toBe(0);
+  const cmdline = (await Bun.file(`/proc/${project.stateFile("a")?.pid}/cmdline`).text()).split("\0");
+  expect(cmdline).toContain("passed-through");
+  expect(cmdline).not.toContain(project.resultDir);
+  expect((await fromElsewhere(["stopall", "-r", project.resultDir])).exitCode).toBe(0);
+}, 200_000);

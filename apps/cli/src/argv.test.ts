@@ -52,6 +52,15 @@ describe("splitPassThrough", () => {
     expect(splitPassThrough(spec("run"), ["--", "--help"], {})).toEqual(["--help"]);
   });
 
+  test("runall: its flags, then everything after -- for QEMU", () => {
+    const options: Record<string, unknown> = {};
+    expect(splitPassThrough(spec("runall"), ["--fresh", "--", "-m", "2048"], options)).toEqual([
+      "-m",
+      "2048",
+    ]);
+    expect(options).toEqual({ fresh: true });
+  });
+
   test("ssh: a remote command's own flags are not taken (only leading ones are nohead's)", () => {
     const options: Record<string, unknown> = {};
     expect(splitPassThrough(spec("ssh"), ["--wait", "3", "ls", "-r", "/"], options)).toEqual([

@@ -180,8 +180,9 @@ export const COMMANDS: CommandSpec[] = [
     group: "Machines",
     summary: "start every machine, dependencies first; returns when all are ready",
     description: "start every machine of the build, dependencies first, and return when all are ready",
-    arguments: [],
+    arguments: [{ syntax: "[qemu-args...]", description: "extra QEMU arguments for every VM (after --)" }],
     options: RUN_OPTIONS,
+    passThrough: true,
   },
   {
     name: "list",
