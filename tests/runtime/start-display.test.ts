@@ -91,3 +91,14 @@ test("Ctrl-C during runall says which VMs are left running and how to stop them,
   );
   expect((await project.cli(["list"])).stdout).toContain("a\n");
 }, 200_000);
+
+test("run of a VM whose dependency already runs shows and counts only what it starts", async () => {
+  // a was left running by the Ctrl-C test above (b may have been launched too: stop it).
+  expect((await project.cli(["stop", "b"])).exitCode).toBe(0);
+  expect((await project.cli(["list"])).stdout).toBe("a\n");
+  const run = await project.cli(["run", "b", "-n"]);
+  expect(run.exitCode).toBe(0);
+  const lines = run.stderr.trimEnd().split("\n");
+  expect(lines.filter((l) => /^a\s/.test(l))).toEqual([]);
+  expect(lines.at(-1)).toMatch(/^✔ 1\/1 ready in \d+\.\ds$/);
+}, 200_000);

@@ -169,6 +169,17 @@ export class Fleet {
   }
 
   /**
+   * What {@link start} starts for `names` (default: every built machine): them, and the machines
+   * they depend on that are not running, dependencies first.
+   */
+  machinesToStart(names?: string[]): string[] {
+    const wanted = names ?? this.manifest.machines.map((m) => m.name);
+    return this.withDependencies(wanted).filter(
+      (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
+    );
+  }
+
+  /**
    * Starts `names` (default: every built machine) and their dependencies that are not running,
    * dependencies first, each in its own worker; resolves when all are ready or failed.
    */
@@ -181,10 +192,7 @@ export class Fleet {
       authorizedKeys = [],
     } = options;
     const { onProgress = () => undefined } = options;
-    const wanted = names ?? this.manifest.machines.map((m) => m.name);
-    const toStart = this.withDependencies(wanted).filter(
-      (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
-    );
+    const toStart = this.machinesToStart(names);
     const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }] = await Promise.all([
       import("./ssh-identity.ts"),
       import("./vm-pool.ts"),

@@ -43,9 +43,8 @@ export async function startAndReport(
   extraArgs: string[] = [],
 ): Promise<number> {
   const fleet = openFleet(globals);
-  const wanted = names ?? fleet.manifest.machines.map((m) => m.name);
   if (names) for (const name of names) fleet.machine(name);
-  const machines = fleet.withDependencies(wanted).map((n) => fleet.machine(n));
+  const machines = fleet.machinesToStart(names).map((n) => fleet.machine(n));
   const starting = new Set(machines.map((m) => m.name));
   const waitsFor = Object.fromEntries(
     machines.map((m) => [m.name, m.dependsOn.filter((d) => starting.has(d))]),
