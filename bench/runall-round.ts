@@ -22,7 +22,7 @@ export interface RunallRound {
 }
 
 interface RunallOutput {
-  machines: { machine: string; ok: boolean; failure: string | null }[];
+  machines: { machine: string; ok: boolean; error: string | null }[];
 }
 interface StopallOutput {
   machines: { machine: string; ok: boolean; method: string | null; error: string | null }[];
@@ -64,7 +64,7 @@ export async function runallRound(projectDir: string, count: number): Promise<Ru
   if (started.machines.length !== count || failed.length > 0) {
     throw new Error(
       `nohead runall started ${started.machines.length} of ${count} VMs; failed: ` +
-        failed.map((m) => `${m.machine}: ${m.failure}`).join("; "),
+        failed.map((m) => `${m.machine}: ${m.error}`).join("; "),
     );
   }
   if (stop.exitCode !== 0 || !isCompleteJson(stop.stdout)) {

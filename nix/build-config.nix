@@ -1,6 +1,6 @@
 # The build entry point: a configs.nix in, the nohead build result out — one NixOS VM (its runner)
-# per instance, a disk image per type when asked, and `nohead-manifest.json` (Contract 1 in
-# DESIGN.md) that points at them. The pure library (./lib) plans and validates; this file only adds
+# per instance, a disk image per type when asked, and `nohead-manifest.json` (Contract 1,
+# docs/manifest.md) that points at them. The pure library (./lib) plans and validates; this file only adds
 # what needs nixpkgs: evaluating NixOS (eval-config.nix + ./modules/nohead-machine.nix) and the
 # result derivation.
 #

@@ -77,7 +77,7 @@ describe("secrets and disks", () => {
       const run = await other.cli(["run", "lost", "-n", "--json"]);
       expect(run.exitCode).toBe(1);
       const [result] = JSON.parse(run.stdout).machines;
-      expect(result.failure).toContain(`secret "key" is read from ${missing}, which does not exist`);
+      expect(result.error).toContain(`secret "key" is read from ${missing}, which does not exist`);
       expect(other.processes()).toEqual([]);
     } finally {
       await other.cleanup();

@@ -18,7 +18,7 @@ const REQUIRED = [
 ];
 
 describe("examples", () => {
-  test("every example FEATURES.md names is there", () => {
+  test("every example the feature list names is there", () => {
     for (const name of REQUIRED) expect(EXAMPLES).toContain(name);
   });
 

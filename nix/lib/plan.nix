@@ -34,7 +34,7 @@ let
     if errors == [ ] then
       value
     else
-      throw "nohead: configs.nix has ${toString (builtins.length errors)} problem(s):\n${strings.join "\n" (map (e: "  - ${e}") errors)}";
+      throw "nohead: the configuration has ${toString (builtins.length errors)} problem(s):\n${strings.join "\n" (map (e: "  - ${e}") errors)}";
 in
 rec {
   /**

@@ -120,7 +120,7 @@ let
     };
     testErrorUnknownDependency = {
       expr = lib.errorsOf { a = { dependsOn = [ "bb" ]; }; b = { }; };
-      expected = [ ''machine "a": dependsOn names "bb", which is not a machine of this configs.nix; known: a, b'' ];
+      expected = [ ''machine "a": dependsOn names "bb", which is not a machine of this configuration; known: a, b'' ];
     };
     testErrorCycle = {
       expr = lib.errorsOf { a = { dependsOn = [ "b" ]; }; b = { dependsOn = [ "c" ]; }; c = { dependsOn = [ "a" ]; }; };
@@ -170,8 +170,15 @@ let
     testErrorHealthUnknownFieldAndBadDeadline = {
       expr = lib.errorsOf { a = { health = { sssh = true; deadlines.ready = -1; }; }; };
       expected = [
-        ''machine "a": health has an unknown field "sssh"; known: ssh, tcp, command, initScript, deadlines''
+        ''machine "a": unknown option "health.sssh" (did you mean "health.ssh"?); known: ssh, tcp, command, initScript, deadlines''
         ''machine "a": health.deadlines.ready must be a positive number of seconds, got -1''
+      ];
+    };
+    testErrorUnknownNestedOption = {
+      expr = lib.errorsOf { a = { init.scrpt = "echo hi"; health.deadlines.redy = 5; }; };
+      expected = [
+        ''machine "a": unknown option "init.scrpt" (did you mean "init.script"?); known: script''
+        ''machine "a": unknown option "health.deadlines.redy" (did you mean "health.deadlines.ready"?); known: started, booted, ready''
       ];
     };
     testErrorReservedSecretName = {

@@ -11,6 +11,25 @@ let
   isPortOrNull = p: p == null || isPort p;
   check = cond: msg: if cond then [ ] else [ msg ];
 
+  /**
+    One message per field of the nested option `path` that is not in `known`, with the closest
+    known field as a suggestion.
+
+    Example: unknownNested ''machine "a"'' "init" [ "script" ] { scrpt = ""; }
+      => [ "machine \"a\": unknown option \"init.scrpt\" (did you mean \"init.script\"?); known: script" ]
+  */
+  unknownNested =
+    where: path: known: value:
+    map (
+      n:
+      let
+        c = strings.closest n known;
+      in
+      ''${where}: unknown option "${path}.${n}"${
+        if c == null then "" else " (did you mean \"${path}.${c}\"?)"
+      }; known: ${join ", " known}''
+    ) (builtins.filter (n: !(builtins.elem n known)) (builtins.attrNames value));
+
   /** Problems of one forwardPorts entry of machine type `m`. */
   forwardErrors =
     m: i: f:
@@ -51,6 +70,7 @@ let
       [ "${where} must be an attribute set of options, got ${show raw}" ]
     else
       map (n: ''${where}: unknown option "${n}"${hint n}; see docs/configuration.md for the options'') unknown
+      ++ (if builtins.isAttrs (raw.init or { }) then unknownNested where "init" [ "script" ] (raw.init or { }) else [ ])
       ++ check (strings.isHostnameLabel m) "${where}: the name is not a valid hostname (letters, digits, dashes and underscores, at most 63, starting and ending with a letter or digit)"
       ++ check countOk "${where}: count must be a non-negative integer, got ${show t.count}"
       ++ check (!countOk || !strings.isHostnameLabel m || strings.isHostnameLabel longest) "${where}: instance name \"${longest}\" is longer than 63 characters; shorten the machine name"
@@ -98,8 +118,11 @@ let
       )
       ++ check (builtins.isList t.dependsOn && builtins.all builtins.isString t.dependsOn) "${where}: dependsOn must be a list of machine names, got ${show t.dependsOn}"
       ++ check (builtins.isAttrs t.health) "${where}: health must be an attribute set, got ${show t.health}"
-      ++ map (n: ''${where}: health has an unknown field "${n}"; known: ssh, tcp, command, initScript, deadlines'') (
-        builtins.filter (n: !(builtins.elem n [ "ssh" "tcp" "command" "initScript" "deadlines" ])) (builtins.attrNames (raw.health or { }))
+      ++ (
+        if builtins.isAttrs (raw.health or { }) then
+          unknownNested where "health" [ "ssh" "tcp" "command" "initScript" "deadlines" ] (raw.health or { })
+        else
+          [ ]
       )
       ++ check (builtins.isBool t.health.ssh) "${where}: health.ssh must be true or false, got ${show t.health.ssh}"
       ++ check (t.health.initScript == null || builtins.isBool t.health.initScript) "${where}: health.initScript must be null (automatic), true or false, got ${show t.health.initScript}"
@@ -110,9 +133,7 @@ let
         if !builtins.isAttrs d then
           [ "${where}: health.deadlines must be { started = seconds; booted = seconds; ready = seconds; }, got ${show d}" ]
         else
-          map (n: ''${where}: health.deadlines has an unknown field "${n}"; known: started, booted, ready'') (
-            builtins.filter (n: !(builtins.elem n [ "started" "booted" "ready" ])) (builtins.attrNames d)
-          )
+          unknownNested where "health.deadlines" [ "started" "booted" "ready" ] d
           ++ builtins.concatMap (
             n: check ((builtins.isInt d.${n} || builtins.isFloat d.${n}) && d.${n} > 0) "${where}: health.deadlines.${n} must be a positive number of seconds, got ${show d.${n}}"
           ) (builtins.filter (n: builtins.elem n [ "started" "booted" "ready" ]) (builtins.attrNames d))
@@ -148,7 +169,7 @@ let
         } bound).errors;
       unknownDeps = builtins.concatMap (
         t:
-        map (d: ''machine "${t}": dependsOn names "${d}", which is not a machine of this configs.nix; known: ${join ", " (typeNames ++ builtins.filter (n: !(builtins.elem n typeNames)) names)}'') (
+        map (d: ''machine "${t}": dependsOn names "${d}", which is not a machine of this configuration; known: ${join ", " (typeNames ++ builtins.filter (n: !(builtins.elem n typeNames)) names)}'') (
           builtins.filter (d: !(builtins.elem d typeNames || builtins.elem d names)) (instances.withDefaults configs.${t}).dependsOn
         )
       ) typeNames;
@@ -182,7 +203,7 @@ let
     ++ selfDeps
     ++ healthUnforwarded
     ++ duplicateForwards
-    ++ check (builtins.length all <= (import ./network.nix).capacity) "this configs.nix has ${toString (builtins.length all)} machines; the private network addresses at most ${toString (import ./network.nix).capacity}"
+    ++ check (builtins.length all <= (import ./network.nix).capacity) "this configuration has ${toString (builtins.length all)} machines; the private network addresses at most ${toString (import ./network.nix).capacity}"
     ++ (if cycle == null || selfDeps != [ ] then [ ] else [ "dependsOn has a cycle: ${join " -> " cycle}" ]);
 in
 {
@@ -196,7 +217,7 @@ in
   errorsOf =
     configs:
     if !builtins.isAttrs configs then
-      [ "configs.nix must evaluate to an attribute set of machines, got ${show configs}" ]
+      [ "the configuration must evaluate to an attribute set of machines, got ${show configs}" ]
     else
       let
         perType = builtins.concatMap (m: typeErrors m configs.${m}) (builtins.attrNames configs);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTokenFile } from "@nohead/agent";
 import { fixtureInStore } from "../support/fixture-in-store.ts";
+import { CLI } from "../support/run-cli.ts";
 import { makeRuntimeProject, type RuntimeProject, TEST_DEADLINES } from "../support/runtime-project.ts";
 import { type AgentProcess, qemuUsing, spawnAgent } from "./agent-process.ts";
 
@@ -62,6 +63,8 @@ describe("dispatch to agents from the CLI", () => {
       ["beta", "west", "running", "ready"],
       ["gamma", "local", "running", "ready"],
     ]);
+    const list = await project.cli(["list"]);
+    expect([list.exitCode, list.stdout]).toEqual([0, "alpha\nbeta\ngamma\n"]);
     const table = await project.cli(["status"]);
     expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+HOST\s+STATE/);
     expect(table.stdout).toMatch(/alpha\s+east\s+running/);
@@ -73,6 +76,12 @@ describe("dispatch to agents from the CLI", () => {
     expect(logs.exitCode).toBe(0);
     expect(logs.stdout.length).toBeGreaterThan(0);
 
+    const following = Bun.spawn(["bun", CLI, "logs", "alpha", "-f", "-n", "5"], {
+      cwd: project.projectDir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    await Bun.sleep(1000);
     const stop = await project.cli(["stopall", "--json"]);
     expect(stop.exitCode).toBe(0);
     expect(
@@ -84,6 +93,10 @@ describe("dispatch to agents from the CLI", () => {
       ["beta", true],
       ["gamma", true],
     ]);
+    // logs -f of a VM on a host ends once the VM stopped.
+    const ended = await Promise.race([following.exited, Bun.sleep(15_000).then(() => "still following")]);
+    if (ended === "still following") following.kill();
+    expect(ended).toBe(0);
     const after = JSON.parse((await project.cli(["status", "--json"])).stdout).machines as {
       condition: string;
     }[];

@@ -58,7 +58,7 @@ describe("a QEMU killed behind nohead's back", () => {
       expect(after.pid).toBeNull();
       expect(after.uptimeSeconds).toBeNull();
       expect(after.readiness).toBe("ready");
-      expect(after.problem).toBe(`QEMU (pid ${pid}) is gone without a stop; last readiness ready`);
+      expect(after.error).toBe(`QEMU (pid ${pid}) is gone without a stop; last readiness ready`);
       expect(after.stoppedBy).toBeNull();
 
       const list = await p.cli(["list"]);
@@ -77,7 +77,7 @@ describe("a QEMU killed behind nohead's back", () => {
       const restarted = await p.statusOf("solo");
       expect(restarted.condition).toBe("running");
       expect(restarted.readiness).toBe("ready");
-      expect(restarted.problem).toBeNull();
+      expect(restarted.error).toBeNull();
     },
     SLOW,
   );
@@ -248,16 +248,18 @@ describe("a running VM", () => {
       const status = await p.statusOf("solo");
       expect(status.condition).toBe("running");
       expect(status.pid).toBe(pid);
-      expect(status.problem).toContain("state file was corrupt");
-      expect(status.problem).toContain("QEMU found running by its QMP socket");
-      // The bad file is kept aside for inspection, never trusted.
-      expect(readdirSync(p.vmDir("solo")).some((f) => f.startsWith("state.json.corrupt-"))).toBe(true);
+      expect(status.error).toContain("state file is corrupt");
+      expect(status.error).toContain("QEMU found running by its QMP socket");
+      // Reading never writes: status leaves the file where it is, never trusted.
+      expect(readdirSync(p.vmDir("solo")).some((f) => f.startsWith("state.json.corrupt-"))).toBe(false);
 
       // Later commands still know the VM runs.
       expect((await p.cli(["list"])).stdout).toBe("solo\n");
       const stop = await p.cli(["stop", "solo"]);
       expect(stop.exitCode).toBe(0);
       expect(stop.stdout).toMatch(/solo: stopped by powerdown in /);
+      // The stop set the bad file aside for inspection.
+      expect(readdirSync(p.vmDir("solo")).some((f) => f.startsWith("state.json.corrupt-"))).toBe(true);
       expect(await waitUntil(() => qemuOf(p).length === 0, 10_000)).toBe(true);
       expect((await p.statusOf("solo")).condition).not.toBe("running");
     },
@@ -299,7 +301,7 @@ describe("a guest that never boots", () => {
       expect(status.condition).toBe("failed");
       expect(status.readiness).toBe("failed");
       expect(status.pid).toBeNull();
-      expect(status.problem).toContain("not booted after 15 s");
+      expect(status.error).toContain("not booted after 15 s");
       // The panicked guest ignores the ACPI button: nohead escalated to QMP quit.
       expect(status.stoppedBy).toBe("quit");
     },

@@ -57,7 +57,7 @@ describe("a fleet of three fixture VMs through the CLI", () => {
         expect(s.readiness).toBe("ready");
         expect(s.pid).toBeGreaterThan(0);
         expect(s.uptimeSeconds).toBeGreaterThanOrEqual(0);
-        expect(s.problem).toBeNull();
+        expect(s.error).toBeNull();
         expect(s.stoppedBy).toBeNull();
         expect(s.username).toBe("nixy");
         expect(s.initScript).toBe("exited 0");
@@ -250,7 +250,7 @@ describe("a fleet of three fixture VMs through the CLI", () => {
       const seen: string[] = [];
       const [result] = await fleet.start(["web-2"], { onProgress: (p) => seen.push(p.readiness) });
       expect(result?.machine).toBe("web-2");
-      expect(result?.failure).toBeNull();
+      expect(result?.error).toBeNull();
       expect(result?.ok).toBe(true);
       expect(result?.readiness).toBe("ready");
       expect(result?.pid).toBeGreaterThan(0);

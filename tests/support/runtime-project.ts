@@ -15,7 +15,7 @@ export const TEST_DEADLINES = "health.deadlines = { started = 30; booted = 90; r
 
 export interface RuntimeProject extends FixtureFleet {
   /** `nohead <args>` in the project directory. */
-  cli(args: string[], options?: { timeoutMs?: number }): Promise<CliResult>;
+  cli(args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<CliResult>;
   /** `nohead status --json`, parsed; fails the test when status itself fails. */
   status(): Promise<VmStatus[]>;
   /** The status of one machine (throws when status does not list it). */
@@ -44,7 +44,10 @@ export interface RuntimeProject extends FixtureFleet {
 export async function makeRuntimeProject(configs: string): Promise<RuntimeProject> {
   const fleet = await makeFixtureFleet(configs);
   const { projectDir } = fleet;
-  const cli = (args: string[], { timeoutMs = 150_000 } = {}) => runCli(args, { cwd: projectDir, timeoutMs });
+  const cli = (
+    args: string[],
+    { timeoutMs = 150_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {},
+  ) => runCli(args, { cwd: projectDir, timeoutMs, env });
   const status = async () => {
     const result = await cli(["status", "--json"]);
     if (result.exitCode !== 0) {

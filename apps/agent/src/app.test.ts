@@ -375,7 +375,7 @@ describe("a VM's state and console on disk", () => {
       forwards: [],
       health: [],
       initScript: null,
-      problem: null,
+      error: null,
       stoppedBy: null,
       username: null,
     });

@@ -318,7 +318,7 @@ export function createApp(options: AgentAppOptions) {
       const { outcome, manifest } = await buildFlake(flake, buildsDir, (event) => send("build", event));
       if (outcome.error || outcome.failed.length > 0) {
         console.error(
-          `build of ${flake} failed: ${outcome.error ?? outcome.failed.map((f) => `${f.machine}: ${f.message}`).join("\n")}`,
+          `build of ${flake} failed: ${outcome.error ?? outcome.failed.map((f) => `${f.machine}: ${f.error}`).join("\n")}`,
         );
       }
       send("result", { ...clientOutcome(outcome), machines: manifest?.machines ?? [] });

@@ -2,13 +2,31 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanConsoleText, followConsole } from "./console-follow.ts";
+import { followConsole } from "./console-follow.ts";
 
 const file = () => join(mkdtempSync(join(tmpdir(), "nohead-console-")), "console.log");
 
 describe("following a console log", () => {
-  test("control sequences and carriage returns are removed", () => {
-    expect(cleanConsoleText("\x1b[1;32mOK\x1b[0m boot\r\n\x1b(Bdone\x07")).toBe("OK boot\ndone");
+  test("control sequences and carriage returns are removed, in the tail and in followed lines", async () => {
+    const f = file();
+    writeFileSync(f, "\x1bc\x1b[?7lSeaBIOS\r\n");
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const reading = (async () => {
+      for await (const line of followConsole(f, {
+        lines: 5,
+        follow: true,
+        signal: controller.signal,
+        pollMs: 20,
+      })) {
+        lines.push(line);
+        if (lines.length === 2) controller.abort();
+      }
+    })();
+    await Bun.sleep(60);
+    appendFileSync(f, "\x1b[1;32mOK\x1b[0m boot\r\n");
+    await reading;
+    expect(lines).toEqual(["SeaBIOS", "OK boot"]);
   });
 
   test("without follow: the last lines, then the end; a missing file gives nothing", async () => {

@@ -4,15 +4,7 @@
  * survives the file being recreated (a restart truncates it: reading starts over).
  */
 import { existsSync, statSync } from "node:fs";
-import { consoleTail } from "@nohead/supervisor";
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are control characters
-const CONTROL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
-
-/** `text` without carriage returns and terminal control sequences. */
-export function cleanConsoleText(text: string): string {
-  return text.replace(/\r/g, "").replace(CONTROL, "");
-}
+import { consoleTail, stripTerminalControls } from "@nohead/supervisor";
 
 export interface FollowOptions {
   /** How many last lines to give first. */
@@ -46,7 +38,7 @@ export async function* followConsole(
       partial = "";
     }
     if (size === offset) continue;
-    const text = partial + cleanConsoleText(await Bun.file(file).slice(offset, size).text());
+    const text = partial + stripTerminalControls(await Bun.file(file).slice(offset, size).text());
     offset = size;
     const parts = text.split("\n");
     partial = parts.pop() ?? "";

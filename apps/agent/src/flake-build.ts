@@ -75,6 +75,6 @@ export function clientOutcome(outcome: BuildOutcome): BuildOutcome {
   return {
     ...outcome,
     error: outcome.error === null ? null : clientNixError(outcome.error),
-    failed: outcome.failed.map((f) => ({ ...f, message: clientNixError(f.message) })),
+    failed: outcome.failed.map((f) => ({ ...f, error: clientNixError(f.error) })),
   };
 }

@@ -39,16 +39,16 @@ export async function attach(
       for (const status of fleet.status(names)) {
         if (status.condition !== "crashed" && status.condition !== "failed") continue;
         if (restart === "no") {
-          process.stderr.write(`${pc.red("✖")} ${status.name}: ${status.problem}\n`);
+          process.stderr.write(`${pc.red("✖")} ${status.name}: ${status.error}\n`);
           names.splice(names.indexOf(status.name), 1);
           continue;
         }
         process.stderr.write(
-          `${pc.yellow("↻")} ${status.name}: ${status.problem}; restarting (--restart on-failure)\n`,
+          `${pc.yellow("↻")} ${status.name}: ${status.error}; restarting (--restart on-failure)\n`,
         );
         const [result] = await fleet.start([status.name]);
         if (!result?.ok)
-          process.stderr.write(`${pc.red("✖")} ${status.name}: restart failed: ${result?.failure}\n`);
+          process.stderr.write(`${pc.red("✖")} ${status.name}: restart failed: ${result?.error}\n`);
       }
       if (names.length === 0) return 1;
     }

@@ -100,7 +100,7 @@ describe("configuration errors", () => {
     const { exitCode, stderr } = await runCli(["plan", "-f", file]);
     expect(exitCode).toBe(3);
     expect(stderr).toContain(
-      'machine "app": dependsOn names "dbb", which is not a machine of this configs.nix; known: app, db',
+      'machine "app": dependsOn names "dbb", which is not a machine of this configuration; known: app, db',
     );
   });
 

@@ -1,8 +1,44 @@
 /**
  * The top-level help, printed by `help` and all its aliases (`h`, `-h`, `--help`,
- * `whatisgoingon`, and no arguments). Kept as one literal so printing it loads nothing else.
+ * `whatisgoingon`, and no arguments). Derived from the command tables (command-specs.ts), which
+ * load nothing else, so printing it stays fast.
  */
+import { COMMANDS, type CommandSpec, type Group, optionNames } from "./command-specs.ts";
+
 export const HELP_ALIASES = new Set(["help", "h", "-h", "--help", "whatisgoingon"]);
+
+const USAGE_WIDTH = 30;
+
+/** `run <vm> [-w] [-n] [--attach] [-- qemu-args…]`: the name, its arguments and its brief options. */
+export function usageOf(command: CommandSpec, prefix = ""): string {
+  const last = command.passThrough ? command.arguments.at(-1) : undefined;
+  const args = command.arguments.filter((a) => a !== last).map((a) => a.syntax.replace("...", "…"));
+  const flags = command.options
+    .filter((o) => o.brief)
+    .map((o) => {
+      const { long, short, valued } = optionNames(o);
+      const value = valued ? ` ${o.flags.slice(o.flags.indexOf("<"))}` : "";
+      return `[${short ?? long}${value}]`;
+    });
+  const passed = last?.syntax.replace("...", "…");
+  const through = !passed ? [] : passed.startsWith("<") ? [`-- ${passed}`] : [`[-- ${passed.slice(1, -1)}]`];
+  return [`${prefix}${command.name}`, ...args, ...flags, ...through].join(" ");
+}
+
+function line(usage: string, summary: string): string {
+  return usage.length < USAGE_WIDTH
+    ? `  ${usage.padEnd(USAGE_WIDTH)}${summary}`
+    : `  ${usage}\n  ${" ".repeat(USAGE_WIDTH)}${summary}`;
+}
+
+function section(group: Group): string {
+  const lines = COMMANDS.filter((c) => c.group === group).flatMap((c) =>
+    c.subcommands
+      ? c.subcommands.map((sub) => line(usageOf(sub, `${c.name} `), sub.summary))
+      : [line(usageOf(c), c.summary)],
+  );
+  return `${group}\n${lines.join("\n")}`;
+}
 
 export const HELP_TEXT = `nohead: declare many NixOS virtual machines in one configs.nix, build them with Nix,
 and run, watch and stop them.
@@ -11,34 +47,16 @@ Usage: nohead [-r|--result <link>] <command> [options]
 
 <vm> is a machine name from configs.nix: the type name when count = 1, else <type>-1 … <type>-N.
 
-Project
-  init [dir]                  create a new project (flake.nix, configs.nix, examples); never overwrites
-  plan [-c|-f] [--json]       list machines, users and ports without building (no nixpkgs, offline)
-  build [-c|-f]… [--images]   build the VMs (parallel, live progress, --keep-going, --nixpkgs, --json)
-  path                        print where nohead's own files are
-  doctor [--json]             check this host (KVM, QEMU, Nix, nixpkgs, sockets, …) and say how to fix it
+${section("Project")}
 
-Machines
-  run <vm> [-w|-n] [-- qemu…] start a VM (and its dependencies); returns when it is ready
-  runall [-w|-n] [--attach]   start every machine, dependencies first; returns when all are ready
-  list                        running VMs of this project, one per line
-  status [vm…] [--json]       state, readiness, pid, uptime, ports, init script
-  stop <vm…> | stopall        graceful stop (ACPI, then quit, SIGTERM, SIGKILL), in parallel
-  restart <vm>                stop, then start and wait until ready
-  destroy <vm…>|--all [--yes] stop and delete disks and state
-  ssh <vm> [ssh args…]        ssh in as the VM's user with the project's key
-  exec <vm> -- <cmd…>         run a command through the guest agent; exits with its code
-  logs <vm> [-f]              the serial console log
-  console <vm>                attach to the serial console (detach: Ctrl-])
-  ui                          a live status page of this project's VMs (loopback)
+${section("Machines")}
 
-Remote hosts
-  agent serve [--listen …]    run VMs on this machine for nohead CLIs elsewhere (docs/agent.md)
-  agent token [--file F]      create the agent's token (mode 0600)
+${section("Remote hosts")}
 
 Options
-  -r, --result <link>         build result to use or create (default: ./result)
-  -V, --version               print the version
+${line("-r, --result <link>", "build result to use or create (default: ./result);")}
+${line("", "commands act on the project that holds it, from any directory")}
+${line("-V, --version", "print the version")}
 
 Run 'nohead <command> --help' for a command's options. Exit codes: docs/cli.md.
 `;

@@ -3,6 +3,7 @@
  * The `nohead` entry point: prints help for its aliases, runs the command, and maps every error
  * to a message and an exit code in one place (docs/cli.md lists the codes).
  */
+import { takeResult } from "./argv.ts";
 import { HELP_ALIASES, HELP_TEXT } from "./help-text.ts";
 
 const VERSION = "0.1.0";
@@ -14,21 +15,22 @@ async function main(argv: string[]): Promise<number> {
     await Bun.write(Bun.stdout, HELP_TEXT);
     return 0;
   }
-  if (first === "status" && argv.slice(1).every((a) => a === "--json")) {
+  const { result = "result", rest } = takeResult(argv);
+  if (rest[0] === "status" && rest.slice(1).every((a) => a === "--json")) {
     // The common `status` (every machine, local project) skips the parser and the schemas.
     const [{ fastStatuses }, { printStatuses }] = await Promise.all([
       import("./commands/status-fast.ts"),
       import("./status-view.ts"),
     ]);
-    const statuses = fastStatuses(process.cwd());
+    const statuses = fastStatuses(process.cwd(), result);
     if (statuses) {
-      await printStatuses(statuses, { json: argv.includes("--json") });
+      await printStatuses(statuses, { json: rest.includes("--json") });
       return 0;
     }
   }
-  if (first === "list" && argv.length === 1) {
+  if (rest.length === 1 && rest[0] === "list") {
     // The old tool's `list` is used in prompts and loops: skip the argument parser entirely.
-    return (await import("./commands/list.ts")).run();
+    return (await import("./commands/list.ts")).run([], { result });
   }
   const { buildProgram } = await import("./program.ts");
   const program = buildProgram(VERSION);

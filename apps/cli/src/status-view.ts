@@ -44,8 +44,8 @@ export async function printStatuses(statuses: HostedStatus[], { json }: { json: 
     ]),
   );
   const problems = statuses
-    .filter((s) => s.problem && s.condition !== "stopped")
-    .map((s) => `${pc.yellow("!")} ${s.name}: ${s.problem}\n`)
+    .filter((s) => s.error && s.condition !== "stopped")
+    .map((s) => `${pc.yellow("!")} ${s.name}: ${s.error}\n`)
     .join("");
   await Bun.write(Bun.stdout, table + problems);
 }

@@ -105,7 +105,7 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
           started.set(result.machine, result);
           expect(result.ok).toBe(true);
           expect(result.readiness).toBe("ready");
-          expect(result.failure).toBeNull();
+          expect(result.error).toBeNull();
           expect(result.consoleTail).toEqual([]);
           expect(result.pid).toBeGreaterThan(0);
           expect(result.durationMs).toBeGreaterThan(0);
@@ -136,7 +136,7 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
           forwards: result.forwards,
           health: result.health,
           initScript: expect.anything(),
-          problem: null,
+          error: null,
           stoppedBy: null,
           username: machine.username,
         });

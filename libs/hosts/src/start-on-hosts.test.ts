@@ -71,7 +71,7 @@ describe("starting a fleet on its hosts", () => {
         ["web-1", false],
         ["web-2", false],
       ]);
-      expect(results.find((r) => r.machine === "web-1")?.failure).toBe("not started: db is not ready");
+      expect(results.find((r) => r.machine === "web-1")?.error).toBe("not started: db is not ready");
       // The agent kept what it built and was asked to start.
       const listed = (await lab.status()).map((s) => s.name);
       expect(listed).toEqual(["db", "web-1", "web-2"]);

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { ConfigSource } from "./config-source.ts";
 import { installable } from "./expressions.ts";
 import { runNix } from "./nix-command.ts";
-import { isDownloadFailure, NixError } from "./nix-error.ts";
+import { isDownloadFailure, messageNaming, NixError } from "./nix-error.ts";
 import { NixBuildProgress } from "./nix-log.ts";
 import { toNix } from "./to-nix.ts";
 
@@ -63,7 +63,8 @@ export interface MachineFailure {
   machine: string;
   /** "evaluation" when the machine's configuration did not evaluate (a config error). */
   stage: BuildStage;
-  message: string;
+  /** Why it did not build. */
+  error: string;
   logTail: string[];
 }
 
@@ -134,7 +135,7 @@ export async function runBuildJob(
     drvPaths = JSON.parse(stdout) as Record<string, string | null>;
   } catch (error) {
     return outcome({
-      error: error instanceof NixError ? error.message : String(error),
+      error: messageNaming(error, source.label),
       errorStage: error instanceof NixError && isDownloadFailure(error.message) ? "fetch" : "evaluation",
     });
   }
@@ -147,7 +148,7 @@ export async function runBuildJob(
     failed.push({
       machine,
       stage: "evaluation",
-      message: await evaluationError(options, machine),
+      error: await evaluationError(options, machine),
       logTail: [],
     });
     onEvent({ type: "machine-state", machine, state: "failed", detail: "evaluation failed" });
@@ -211,7 +212,12 @@ export async function runBuildJob(
         (buildError
           ? firstLine(buildError.message)
           : "not built (an earlier failure stopped the build; use --keep-going)");
-      failed.push({ machine, stage: "build", message, logTail: failure?.logTail ?? progress.logTail(drv) });
+      failed.push({
+        machine,
+        stage: "build",
+        error: message,
+        logTail: failure?.logTail ?? progress.logTail(drv),
+      });
       onEvent({ type: "machine-state", machine, state: "failed", detail: firstLine(message) });
     }
   }

@@ -27,6 +27,19 @@ export class NixError extends Error {
   }
 }
 
+/**
+ * An error's message with "the configuration" of nix/lib's validation message replaced by the
+ * name the user gave it (`-f web.nix`, `-c .#lab`), so messages name the user's file.
+ *
+ * @example
+ * messageNaming(new NixError("nohead: the configuration has 1 problem(s): …", details), "web.nix")
+ * // => "nohead: web.nix has 1 problem(s): …"
+ */
+export function messageNaming(error: unknown, label: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace("nohead: the configuration has ", `nohead: ${label} has `);
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are control characters
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 

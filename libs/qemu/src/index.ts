@@ -17,4 +17,5 @@ export * from "./qmp-client.ts";
 export * from "./qmp-message.ts";
 export * from "./readiness.ts";
 export * from "./stop-vm.ts";
+export * from "./stream-exec.ts";
 export * from "./usernet-forwards.ts";

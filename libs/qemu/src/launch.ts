@@ -1,7 +1,8 @@
 /**
  * Starts a runner as its own session (so QEMU outlives the CLI and its worker), with argv and no
  * shell, cwd = the VM's state dir, stdout/stderr to a file (never a pipe: a pipe whose reader
- * died kills QEMU with SIGPIPE). Returns QEMU's pid (the runner execs QEMU).
+ * died kills QEMU with SIGPIPE), emptied at each launch so what is quoted from it (why QEMU
+ * died) comes from this start only. Returns QEMU's pid (the runner execs QEMU).
  *
  * Bun.spawn, not node:child_process: this runs in every VM's worker thread, where node's module
  * costs ~0.8 MiB more. Bun reaps the child while this process lives; a VM that exits after its
@@ -35,7 +36,7 @@ export function launchRunner({
   cwd: string;
   logFile: string;
 }): LaunchedProcess {
-  const log = openSync(logFile, "a", 0o600);
+  const log = openSync(logFile, "w", 0o600);
   try {
     const child = Bun.spawn([runner, ...args], {
       cwd,

@@ -5,6 +5,7 @@
  * it waited for.
  */
 import type { BoundForward, Health, HealthResult } from "@nohead/schema";
+import { INIT_STATUS_FILE } from "@nohead/schema/guest-contract";
 import { GuestAgentClient } from "./guest-agent-client.ts";
 import { probeSshBanner, probeTcpForward } from "./health-checks.ts";
 import { QmpClient } from "./qmp-client.ts";
@@ -138,6 +139,12 @@ export async function waitForBooted(input: ReadinessInput): Promise<GuestAgentCl
   );
 }
 
+/** `: <the output's first 200 characters>`, or ` (no output)`. */
+function outputOf(run: { stdout: string; stderr: string }): string {
+  const output = (run.stderr || run.stdout).trim();
+  return output ? `: ${output.slice(0, 200)}` : " (no output)";
+}
+
 /** Runs every declared health check once. */
 export async function runHealthChecks(
   input: ReadinessInput,
@@ -170,10 +177,7 @@ export async function runHealthChecks(
     results.push({
       check: "command",
       ok: run.exitCode === 0,
-      detail:
-        run.exitCode === 0
-          ? "exit 0"
-          : `exit ${run.exitCode}: ${(run.stderr || run.stdout).trim().slice(0, 200)}`,
+      detail: run.exitCode === 0 ? "exit 0" : `exit ${run.exitCode}${outputOf(run)}`,
     });
   }
   return results;
@@ -182,10 +186,42 @@ export async function runHealthChecks(
 /** The guest's /run/nohead/init-status ("started", "exited 0", …), or null before the init script ran. */
 export async function readInitStatus(agent: GuestAgentClient): Promise<string | null> {
   try {
-    return (await agent.readFile("/run/nohead/init-status", { timeoutMs: 3000 })).trim() || null;
+    return (await agent.readFile(INIT_STATUS_FILE, { timeoutMs: 3000 })).trim() || null;
   } catch {
     return null;
   }
+}
+
+/**
+ * A failed check as a sentence: which check, what it ran, what it got.
+ *
+ * @example
+ * failedCheckSentence({ check: "command", ok: false, detail: "exit 1 (no output)" }, input)
+ * // => "the command check ran `curl -f localhost:8080` in the guest and got exit 1 (no output)"
+ */
+function failedCheckSentence(
+  result: HealthResult,
+  { health, forwards }: Pick<ReadinessInput, "health" | "forwards">,
+): string {
+  const { check, detail } = result;
+  if (check === "ssh") {
+    const ssh = forwards.find((f) => f.name === "ssh");
+    return ssh
+      ? `the ssh check waited for an SSH banner on ${ssh.hostAddress}:${ssh.hostPort} and got: ${detail}`
+      : `the ssh check found ${detail}`;
+  }
+  if (check.startsWith("tcp:")) {
+    const port = Number(check.slice(4));
+    const forward = forwards.find((f) => f.protocol === "tcp" && f.guestPort === port);
+    return forward
+      ? `the ${check} check connected to guest port ${port} through ${forward.hostAddress}:${forward.hostPort} and got: ${detail}`
+      : `the ${check} check found ${detail}`;
+  }
+  if (check === "init-script")
+    return `the init-script check read ${INIT_STATUS_FILE} in the guest and got: ${detail}`;
+  if (check === "command")
+    return `the command check ran \`${health.command}\` in the guest and got ${detail}`;
+  return `the ${check} check got: ${detail}`;
 }
 
 /** Level `ready`: every health check passes. Returns the last results. */
@@ -205,9 +241,12 @@ export async function waitForReady(input: ReadinessInput, agent: GuestAgentClien
     );
   } catch (error) {
     if (error instanceof ReadinessError) {
-      const failing = last.filter((r) => !r.ok).map((r) => `${r.check}: ${r.detail}`);
+      const failing = last.filter((r) => !r.ok).map((r) => failedCheckSentence(r, input));
+      const deadline = `not ready after ${input.health.deadlines.readySeconds} s`;
       throw new ReadinessError(
-        failing.length > 0 ? `${error.message}; failing: ${failing.join("; ")}` : error.message,
+        failing.length > 0 && error.message.startsWith(deadline)
+          ? `${deadline}: ${failing.join("; ")}`
+          : error.message,
         error.level,
         error.waitedMs,
         last,

@@ -4,6 +4,7 @@
  * docs/manifest.schema.json is generated from it and pinned by a test.
  */
 import { z } from "zod";
+import { USER_NAME_PATTERN } from "./user-name.ts";
 
 /**
  * A machine name: a host name as NixOS's networking.hostName accepts it, a hostname label that
@@ -19,16 +20,11 @@ export const MachineName = z
     "Machine (instance) name: a host name (hostname label, `_` allowed inside), also MACHINE_NAME in the guest",
   );
 
-/**
- * A login name on the guest, as POSIX and shadow-utils' default rule allow: a lowercase letter or
- * `_`, then up to 31 lowercase letters, digits, `_` or `-` (what nix/lib/strings.nix `isUserName`
- * accepts). It never starts with `-`, so it can never read as an option where it lands in an
- * argv (`ssh … user@host`), and it holds no `@`, `%`, quote or space.
- */
+/** A login name on the guest: {@link USER_NAME_PATTERN}. */
 export const UserName = z
   .string()
   .regex(
-    /^[a-z_][a-z0-9_-]{0,31}$/,
+    USER_NAME_PATTERN,
     "must be a login name: a lowercase letter or _, then up to 31 lowercase letters, digits, _ or -",
   )
   .describe("A login name in the guest, such as nixy");

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { MachineName, UserName } from "./manifest.ts";
 
-/** How far a VM got: the readiness levels of DESIGN.md plus the ends. */
+/** How far a VM got: the readiness levels (docs/runtime.md#readiness) plus the ends. */
 export const Readiness = z.enum(["starting", "started", "booted", "ready", "failed", "stopped"]);
 export type Readiness = z.infer<typeof Readiness>;
 

@@ -1,8 +1,6 @@
 /** The last lines of a VM's serial console log, cleaned of terminal control codes. */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are control characters
-const CONTROL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+import { stripTerminalControls } from "./terminal-controls.ts";
 
 /**
  * Up to `lines` last lines of `file` written after byte `from` (reads at most the last 64 KiB);
@@ -20,10 +18,7 @@ export function consoleTail(file: string, lines = 20, from = 0): string[] {
     const length = Math.min(Math.max(0, size - from), 64 * 1024);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    return buffer
-      .toString("utf8")
-      .replace(/\r/g, "")
-      .replace(CONTROL, "")
+    return stripTerminalControls(buffer.toString("utf8"))
       .split("\n")
       .filter((l) => l.trim() !== "")
       .slice(-lines);

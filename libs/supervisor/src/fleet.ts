@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { ExecResult, StopResult } from "@nohead/qemu";
+import type { ExecResult, GuestAgentClient, StopResult, StreamedExit, StreamExecOptions } from "@nohead/qemu";
 import { removeStaleSocket } from "@nohead/qemu/owned-socket";
 import {
   MANIFEST_FILE,
@@ -25,18 +25,21 @@ import {
   notFoundError,
   type VmState,
 } from "@nohead/schema";
+import { GUEST_CONTRACT } from "@nohead/schema/guest-contract";
 import { z } from "zod";
 import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
-import { findProject, type Project, vmPaths } from "./project.ts";
+import { findProjectOfResult, type Project, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
-import { findQemuByArgument, knownVmNames, readState } from "./state-store.ts";
+import { findQemuByArgument, knownVmNames, readState, setAsideCorruptState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
 import { writeState } from "./write-state.ts";
 
 export interface StartOptions {
   display?: "none" | "window";
   fresh?: boolean;
+  /** A VM that fails to become ready keeps running (for debugging) instead of being stopped. */
+  keepFailed?: boolean;
   extraArgs?: string[];
   /**
    * OpenSSH public key lines the guests authorize besides the project's own key (an agent's
@@ -106,9 +109,9 @@ export class Fleet {
     this.manifestCache = manifest;
   }
 
-  /** The fleet of the project around `cwd`, built into `result` (relative to `cwd`). */
+  /** The fleet built into `result` (relative to `cwd`), in the project that owns that result. */
   static open({ cwd, result = "result" }: { cwd: string; result?: string }): Fleet {
-    return new Fleet(findProject(cwd), resolve(cwd, result));
+    return new Fleet(findProjectOfResult(cwd, result), resolve(cwd, result));
   }
 
   /** The build's manifest (throws a not-found error naming the fix when there is no build). */
@@ -167,16 +170,30 @@ export class Fleet {
   }
 
   /**
+   * What {@link start} starts for `names` (default: every built machine): them, and the machines
+   * they depend on that are not running, dependencies first.
+   */
+  machinesToStart(names?: string[]): string[] {
+    const wanted = names ?? this.manifest.machines.map((m) => m.name);
+    return this.withDependencies(wanted).filter(
+      (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
+    );
+  }
+
+  /**
    * Starts `names` (default: every built machine) and their dependencies that are not running,
    * dependencies first, each in its own worker; resolves when all are ready or failed.
    */
   async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
-    const { display = "none", fresh = false, extraArgs = [], authorizedKeys = [] } = options;
+    const {
+      display = "none",
+      fresh = false,
+      keepFailed = false,
+      extraArgs = [],
+      authorizedKeys = [],
+    } = options;
     const { onProgress = () => undefined } = options;
-    const wanted = names ?? this.manifest.machines.map((m) => m.name);
-    const toStart = this.withDependencies(wanted).filter(
-      (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
-    );
+    const toStart = this.machinesToStart(names);
     const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }] = await Promise.all([
       import("./ssh-identity.ts"),
       import("./vm-pool.ts"),
@@ -190,10 +207,11 @@ export class Fleet {
         machine,
         display,
         fresh,
+        keepFailed,
         extraArgs,
         network: machine.network ? network : null,
         credentials: {
-          "nohead.ssh-authorized-keys": authorizedKeysFile(
+          [GUEST_CONTRACT.sshAuthorizedKeysCredential]: authorizedKeysFile(
             ssh,
             vmPaths(this.project, name).dir,
             authorizedKeys,
@@ -231,6 +249,8 @@ export class Fleet {
       ]);
       return await withVmLock(name, paths, async () => {
         const read = readState(paths);
+        // A corrupt file is set aside here: the stop below leaves a state this command knows.
+        if (read.kind === "corrupt") setAsideCorruptState(paths);
         const state: VmState | null = read.kind === "ok" ? read.state : null;
         const pid =
           state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : findQemuByArgument(paths.qmp));
@@ -286,6 +306,27 @@ export class Fleet {
 
   /** Runs `argv` in the guest through the guest agent (no SSH needed). */
   async exec(name: string, argv: string[], { timeoutMs = 60_000 } = {}): Promise<ExecResult> {
+    return this.withGuestAgent(name, argv, async (agent, path, args) =>
+      agent.exec(path, args, { timeoutMs }),
+    );
+  }
+
+  /** Runs `argv` in the guest like {@link exec}, handing its output to `onOutput` as it comes. */
+  async execStreaming(
+    name: string,
+    argv: string[],
+    { timeoutMs = 60_000, onOutput }: { timeoutMs?: number; onOutput: StreamExecOptions["onOutput"] },
+  ): Promise<StreamedExit> {
+    const { streamExec } = await import("@nohead/qemu");
+    return this.withGuestAgent(name, argv, (agent) => streamExec(agent, argv, { timeoutMs, onOutput }));
+  }
+
+  /** Connects to a running VM's guest agent for `use`, with the command split in path and args. */
+  private async withGuestAgent<T>(
+    name: string,
+    argv: string[],
+    use: (agent: GuestAgentClient, path: string, args: string[]) => Promise<T>,
+  ): Promise<T> {
     const status = vmStatus(this.project, name);
     if (status.condition !== "running") {
       throw new NoheadError("conflict", `is not running (${status.condition})`, {
@@ -299,7 +340,7 @@ export class Fleet {
     const { GuestAgentClient } = await import("@nohead/qemu");
     const agent = await GuestAgentClient.connect(vmPaths(this.project, name).guestAgent, { timeoutMs: 5000 });
     try {
-      return await agent.exec(path, args, { timeoutMs });
+      return await use(agent, path, args);
     } finally {
       agent.close();
     }

@@ -11,6 +11,7 @@ export * from "./releasing-progress.ts";
 export * from "./ssh-identity.ts";
 export * from "./start-vm.ts";
 export * from "./state-store.ts";
+export * from "./terminal-controls.ts";
 export * from "./vm-lock.ts";
 export * from "./vm-pool.ts";
 export * from "./vm-status.ts";

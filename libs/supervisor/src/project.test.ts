@@ -175,7 +175,7 @@ describe("a project's directories", () => {
     };
     const [result] = await startAll([spec], () => undefined);
     expect(result?.ok).toBe(false);
-    expect(result?.failure).toBe(
+    expect(result?.error).toBe(
       `the runtime directory ${base} belongs to uid ${OTHER_UID}, not to you (uid ${process.getuid?.()}): another user may have made it to take over your VMs' sockets or files (remove ${base} (as its owner or root) and run again; nohead creates it mode 0700, or set XDG_RUNTIME_DIR to a directory of yours)`,
     );
     expect(existsSync(project.runtimeDir)).toBe(false);

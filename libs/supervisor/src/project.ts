@@ -2,7 +2,8 @@
  * A project: the directory whose `.nohead/` holds the state of its VMs (like `.vagrant/`), and a
  * short runtime directory for its Unix sockets (paths are limited to 108 bytes). Both are private
  * to the user: created 0700 and checked before use (`@nohead/qemu`'s private directories), since
- * whoever controls the socket directory controls what answers as the VM.
+ * whoever controls the socket directory controls what answers as the VM. A project follows its
+ * build result, not the working directory: {@link findProjectOfResult}.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -39,6 +40,27 @@ export function findProject(cwd: string, env: Record<string, string | undefined>
     if (parent === dir) return projectAt(resolve(cwd), join(resolve(cwd), ".nohead"), env);
     dir = parent;
   }
+}
+
+/**
+ * The project that owns the build result `result` (resolved against `cwd`): the nearest ancestor
+ * holding `.nohead/` of the directory that holds the result (its link, or a plain directory), else
+ * that directory. A bare Nix store path belongs to no directory, so its project is `cwd`'s. The
+ * same `-r` therefore reaches the same VMs from any working directory.
+ *
+ * @example
+ * findProjectOfResult("/tmp", "/home/me/web/result") // => the project at /home/me/web
+ * findProjectOfResult("/home/me/web", "/nix/store/…-nohead-fleet") // => the project at /home/me/web
+ */
+export function findProjectOfResult(
+  cwd: string,
+  result = "result",
+  env: Record<string, string | undefined> = process.env,
+): Project {
+  const path = resolve(cwd, result);
+  const storeDir = resolve(env.NIX_STORE_DIR ?? "/nix/store");
+  if (path.startsWith(`${storeDir}/`)) return findProject(cwd, env);
+  return findProject(dirname(path), env);
 }
 
 /** The project whose state lives in `stateDir`. */

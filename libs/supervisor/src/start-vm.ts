@@ -13,7 +13,7 @@ import { NoheadError } from "@nohead/schema";
 import { consoleTail } from "./console-tail.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
 import { ensureVmDirs, type Project, vmPaths } from "./project.ts";
-import { readState } from "./state-store.ts";
+import { readState, setAsideCorruptState } from "./state-store.ts";
 import { withVmLock } from "./vm-lock.ts";
 import { watchInWorker } from "./watch-in-worker.ts";
 import type { StartProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
@@ -25,6 +25,8 @@ export interface StartSpec {
   machine: ManifestMachine;
   display: "none" | "window";
   fresh: boolean;
+  /** Leave a VM that failed to become ready running, for debugging. */
+  keepFailed?: boolean;
   extraArgs: string[];
   /** Credentials handed to the guest: name → host file. */
   credentials: Record<string, string>;
@@ -39,7 +41,7 @@ export interface StartResult {
   forwards: BoundForward[];
   health: HealthResult[];
   /** Why it failed (null when ready). */
-  failure: string | null;
+  error: string | null;
   /** The last console lines, when it failed. */
   consoleTail: string[];
   warnings: string[];
@@ -69,13 +71,13 @@ export async function startVm(
   };
   const finish = (outcome: WatchOutcome): StartResult => ({
     machine: machine.name,
-    ok: outcome.failure === null,
+    ok: outcome.error === null,
     readiness: outcome.readiness,
     pid: outcome.pid,
     forwards: outcome.forwards,
     health: outcome.health,
-    failure: outcome.failure,
-    consoleTail: outcome.failure === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
+    error: outcome.error,
+    consoleTail: outcome.error === null ? [] : consoleTail(paths.consoleLog, 20, consoleStart),
     warnings,
     durationMs: performance.now() - started,
   });
@@ -97,7 +99,7 @@ export async function startVm(
         report(
           "starting",
           "",
-          `its state file was corrupt (${previous.reason}); moved to ${previous.movedTo}`,
+          `its state file was corrupt (${previous.reason}); moved to ${setAsideCorruptState(paths)}`,
         );
         if (previous.recoveredPid) {
           throw new NoheadError(
@@ -143,7 +145,12 @@ export async function startVm(
         kernelParams: [],
         extraArgs: spec.extraArgs,
       });
-      return finish(await watch({ machine, paths, display: spec.display, invocation }, onProgress));
+      return finish(
+        await watch(
+          { machine, paths, display: spec.display, keepFailed: spec.keepFailed ?? false, invocation },
+          onProgress,
+        ),
+      );
     });
   } catch (error) {
     if (error instanceof NoheadError) {
@@ -154,7 +161,7 @@ export async function startVm(
         pid: null,
         forwards: [],
         health: [],
-        failure: error.messageWithHint,
+        error: error.messageWithHint,
       });
       return { ...failed, consoleTail: [] };
     }

@@ -1,38 +1,40 @@
 /**
- * Reads per-VM state files (written by write-state.ts), checked against the VmState schema, and
- * recovers from a corrupt one: it is moved aside and the VM's QEMU, if still running, is found again by its
- * QMP socket path on the command line.
+ * Per-VM state files as the commands that act on VMs read them: through the one reader
+ * (state-file.ts), checked against the VmState schema. Reading never writes; a corrupt file is
+ * reported with the VM's QEMU, if it still runs, found again by its QMP socket path on the command
+ * line, and set aside only by a command that goes on to start or stop the VM.
  */
-import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { VmState } from "@nohead/schema";
 import { findQemuByArgument } from "./process-identity.ts";
 import type { Project, VmPaths } from "./project.ts";
+import { readStateFile } from "./state-file.ts";
 
 export type StateRead =
   | { kind: "ok"; state: VmState }
   | { kind: "missing" }
-  | { kind: "corrupt"; reason: string; movedTo: string; recoveredPid: number | null };
+  | { kind: "corrupt"; reason: string; recoveredPid: number | null };
 
-/** Reads a VM's state; a corrupt file is moved aside (and reported), never trusted. */
+/** Why `value` is not a VmState by the schema, or null when it is one. */
+export function schemaCheck(value: unknown): string | null {
+  const parsed = VmState.safeParse(value);
+  return parsed.success
+    ? null
+    : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+}
+
+/** Reads a VM's state, validated by the schema; a corrupt file is reported, never trusted, never moved. */
 export function readState(paths: VmPaths): StateRead {
-  let text: string;
-  try {
-    text = readFileSync(paths.state, "utf8");
-  } catch {
-    return { kind: "missing" };
-  }
-  let reason: string;
-  try {
-    const parsed = VmState.safeParse(JSON.parse(text));
-    if (parsed.success) return { kind: "ok", state: parsed.data };
-    reason = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  } catch (error) {
-    reason = error instanceof Error ? error.message : String(error);
-  }
+  const read = readStateFile(paths.state, schemaCheck);
+  return read.kind === "corrupt" ? { ...read, recoveredPid: findQemuByArgument(paths.qmp) } : read;
+}
+
+/** Moves a corrupt state file aside (`state.json.corrupt-<ms>`) and returns where it went. */
+export function setAsideCorruptState(paths: VmPaths): string {
   const movedTo = `${paths.state}.corrupt-${Date.now()}`;
   renameSync(paths.state, movedTo);
-  return { kind: "corrupt", reason, movedTo, recoveredPid: findQemuByArgument(paths.qmp) };
+  return movedTo;
 }
 
 /** Names of the VMs that have a state directory in this project. */

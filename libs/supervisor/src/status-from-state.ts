@@ -19,7 +19,7 @@ export interface VmStatus {
   health: HealthResult[];
   initScript: string | null;
   /** Why it failed, or what went wrong reading its state. */
-  problem: string | null;
+  error: string | null;
   stoppedBy: string | null;
   username: string | null;
 }
@@ -43,7 +43,7 @@ export function statusFromState(state: VmState, now: number): VmStatus {
     forwards: state.forwards,
     health: state.health,
     initScript: state.initScript,
-    problem:
+    error:
       condition === "crashed"
         ? `QEMU (pid ${state.pid}) is gone without a stop; last readiness ${state.readiness}`
         : state.failure,
@@ -52,8 +52,8 @@ export function statusFromState(state: VmState, now: number): VmStatus {
   };
 }
 
-/** The status of a machine with no state: never started here (or, with `problem`, unknown). */
-export function notStartedStatus(name: string, problem: string | null = null): VmStatus {
+/** The status of a machine with no state: never started here (or, with `error`, unknown). */
+export function notStartedStatus(name: string, error: string | null = null): VmStatus {
   return {
     name,
     condition: "not-started",
@@ -63,7 +63,7 @@ export function notStartedStatus(name: string, problem: string | null = null): V
     forwards: [],
     health: [],
     initScript: null,
-    problem,
+    error,
     stoppedBy: null,
     username: null,
   };

@@ -1,14 +1,14 @@
 /** State, process identity, status reconciliation and dependency ordering, without VMs. */
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ManifestMachine, VmState } from "@nohead/schema";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
 import { projectAt, vmPaths } from "./project.ts";
 import type { StartResult, StartSpec } from "./start-vm.ts";
-import { readState } from "./state-store.ts";
+import { readState, setAsideCorruptState } from "./state-store.ts";
 import { startAll } from "./vm-pool.ts";
 import { vmStatus } from "./vm-status.ts";
 import { writeState } from "./write-state.ts";
@@ -80,7 +80,7 @@ describe("state files", () => {
     expect(readdirSync(paths.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
-  test("a corrupt file is moved aside and reported, never trusted", () => {
+  test("a corrupt file is reported, never trusted, and reading leaves it in place", () => {
     const p = project();
     const paths = vmPaths(p, "db");
     mkdirSync(paths.dir, { recursive: true });
@@ -89,8 +89,11 @@ describe("state files", () => {
     expect(read.kind).toBe("corrupt");
     if (read.kind !== "corrupt") return;
     expect(read.recoveredPid).toBeNull();
-    expect(existsSync(read.movedTo)).toBe(true);
-    expect(existsSync(paths.state)).toBe(false);
+    expect(readFileSync(paths.state, "utf8")).toBe("{ not json");
+    expect(vmStatus(p, "db").error).toContain("state file is corrupt");
+    expect(readFileSync(paths.state, "utf8")).toBe("{ not json");
+    const movedTo = setAsideCorruptState(paths);
+    expect(readFileSync(movedTo, "utf8")).toBe("{ not json");
     expect(readState(paths)).toEqual({ kind: "missing" });
   });
 });
@@ -113,7 +116,7 @@ describe("status is reconciled with reality", () => {
     expect(alive.pid).toBe(child.pid ?? 0);
     expect(alive.uptimeSeconds).toBeGreaterThanOrEqual(4);
     expect(vmStatus(p, "gone").condition).toBe("crashed");
-    expect(vmStatus(p, "gone").problem).toContain("is gone without a stop");
+    expect(vmStatus(p, "gone").error).toContain("is gone without a stop");
     expect(vmStatus(p, "reused").condition).toBe("crashed");
     expect(vmStatus(p, "halted")).toMatchObject({ condition: "stopped", stoppedBy: "powerdown", pid: null });
     expect(vmStatus(p, "never").condition).toBe("not-started");
@@ -131,7 +134,7 @@ describe("dependency ordering", () => {
     pid: 1,
     forwards: [],
     health: [],
-    failure: ok ? null : "boom",
+    error: ok ? null : "boom",
     consoleTail: [],
     warnings: [],
     durationMs: 1,
@@ -161,7 +164,7 @@ describe("dependency ordering", () => {
     expect(started.sort()).toEqual(["cache", "db"]);
     const web = results.find((r) => r.machine === "web");
     expect(web?.ok).toBe(false);
-    expect(web?.failure).toBe("not started: db is not ready");
+    expect(web?.error).toBe("not started: db is not ready");
     expect(results.find((r) => r.machine === "cache")?.ok).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ function skipped(machine: string, because: string): StartResult {
     pid: null,
     forwards: [],
     health: [],
-    failure: `not started: ${because}`,
+    error: `not started: ${because}`,
     consoleTail: [],
     warnings: [],
     durationMs: 0,
@@ -45,7 +45,7 @@ export async function startAll(
       const failed = depResults.filter((r) => !r.ok).map((r) => r.machine);
       if (failed.length > 0) {
         const result = skipped(name, `${failed.join(", ")} ${failed.length === 1 ? "is" : "are"} not ready`);
-        onProgress({ machine: name, readiness: "failed", detail: result.failure ?? "", forwards: [] });
+        onProgress({ machine: name, readiness: "failed", detail: result.error ?? "", forwards: [] });
         return result;
       }
       if (deps.length > 0)
@@ -66,7 +66,7 @@ export async function startAll(
               ? error.message
               : String(error);
         const result = skipped(name, why);
-        return { ...result, failure: result.failure?.replace("not started: ", "") ?? null };
+        return { ...result, error: result.error?.replace("not started: ", "") ?? null };
       }
     })();
     results.set(name, promise);

@@ -26,7 +26,7 @@ export function vmStatus(project: Project, name: string, now = Date.now()): VmSt
       : notStarted(name);
   }
   if (read.kind === "corrupt") {
-    const problem = `state file was corrupt (${read.reason}); moved to ${read.movedTo}`;
+    const problem = `state file is corrupt (${read.reason}); \`nohead stop ${name}\` or \`nohead run ${name}\` sets it aside`;
     return read.recoveredPid
       ? {
           ...notStarted(name, `${problem}; QEMU found running by its QMP socket`),

@@ -12,7 +12,7 @@ export async function watchInWorker(
   onProgress: (p: StartProgress) => void,
 ): Promise<WatchOutcome> {
   const worker = new Worker(await vmWorkerEntry());
-  // Keep the wrap proxy referenced for the worker's whole life (FACTS.md: GC would end the worker).
+  // Keep the wrap proxy referenced for the worker's whole life (GC would end the worker: docs/architecture.md, platform facts).
   const remote = Comlink.wrap<VmWorkerApi>(worker);
   const crashed = new Promise<never>((_, reject) =>
     worker.addEventListener("error", (event) => reject(new Error(`VM worker crashed: ${event.message}`))),

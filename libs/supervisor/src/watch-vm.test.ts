@@ -34,12 +34,13 @@ describe("watchVm", () => {
         },
         paths,
         display: "none",
+        keepFailed: false,
         invocation: { args: [], env: {} },
       },
       () => {},
     );
     expect(outcome.readiness).toBe("failed");
-    expect(outcome.failure).toBe(
+    expect(outcome.error).toBe(
       "QEMU exited while waiting for QMP to answer: run-web-vm: qemu-system-x86_64: not found (if this host is the cause, `nohead doctor` checks KVM, QEMU and the runtime directory)",
     );
   });

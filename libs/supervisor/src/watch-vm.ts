@@ -29,6 +29,8 @@ export interface WatchSpec {
   machine: Pick<ManifestMachine, "name" | "runner" | "system" | "username" | "forwards" | "health">;
   paths: VmPaths;
   display: "none" | "window";
+  /** Leave a VM that failed to become ready running (for debugging) instead of stopping it. */
+  keepFailed: boolean;
   /** The runner's argv and environment (Contract 2), from `runnerInvocation`. */
   invocation: { args: string[]; env: Record<string, string> };
 }
@@ -49,7 +51,7 @@ export interface WatchOutcome {
   pid: number | null;
   forwards: BoundForward[];
   health: HealthResult[];
-  failure: string | null;
+  error: string | null;
 }
 
 /** Launches `spec.machine` and resolves when it is ready or has failed (never rejects for a VM failure). */
@@ -83,7 +85,7 @@ export async function watchVm(
           ? error.message
           : String(error);
     report("failed", failure);
-    return { readiness: "failed", pid: null, forwards, health, failure };
+    return { readiness: "failed", pid: null, forwards, health, error: failure };
   }
   const startTicks = readProcStat(pid)?.startTicks ?? null;
   const state: VmState = {
@@ -143,6 +145,16 @@ export async function watchVm(
     forwards = bound;
     save({ readiness: "started", forwards });
     report("started", forwards.map((f) => `${f.name} ${f.hostAddress}:${f.hostPort}`).join(", "));
+    const vnc = spec.display === "window" ? vncFallback(paths.qemuLog) : null;
+    if (vnc) {
+      onProgress({
+        machine: machine.name,
+        readiness: "started",
+        detail: `VNC ${vnc}`,
+        forwards,
+        warning: `no window could open here (no display): QEMU fell back to VNC on ${vnc}; connect a VNC viewer there`,
+      });
+    }
 
     const agent = await waitForBooted({ ...readinessInput, forwards });
     try {
@@ -159,10 +171,16 @@ export async function watchVm(
       agent.close();
     }
     report("ready", `in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return { readiness: "ready", pid, forwards, health, failure: null };
+    return { readiness: "ready", pid, forwards, health, error: null };
   } catch (error) {
     const message = withDoctorHint(error);
     if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
+    if (spec.keepFailed && isAlive()) {
+      const kept = `${message}; kept running for debugging (--keep-failed): \`nohead ssh ${machine.name}\`, \`nohead logs ${machine.name}\`, then \`nohead stop ${machine.name}\``;
+      save({ readiness: "failed", failure: kept, health });
+      report("failed", kept);
+      return { readiness: "failed", pid, forwards, health, error: kept };
+    }
     // A VM that failed to become ready is stopped, so no half-started QEMU is left behind.
     const stopped = await stopVm({ pid, qmpSocket: paths.qmp, isAlive }, { powerdownMs: 2000, stepMs: 3000 });
     save({
@@ -172,7 +190,7 @@ export async function watchVm(
       stop: { method: stopped.method, at: new Date().toISOString(), durationMs: stopped.durationMs },
     });
     report("failed", message);
-    return { readiness: "failed", pid, forwards, health, failure: message };
+    return { readiness: "failed", pid, forwards, health, error: message };
   }
 }
 
@@ -184,4 +202,13 @@ function withDoctorHint(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (!(error instanceof ReadinessError) || error.level === "ready") return message;
   return `${message} (if this host is the cause, \`nohead doctor\` checks KVM, QEMU and the runtime directory)`;
+}
+
+/**
+ * Where QEMU serves the VM's screen when a window was asked for but no display is there: QEMU
+ * then falls back to VNC and says "VNC server running on <address>" in its log. Null otherwise.
+ */
+function vncFallback(qemuLog: string): string | null {
+  if (!existsSync(qemuLog)) return null;
+  return /VNC server running on (\S+)/.exec(readFileSync(qemuLog, "utf8"))?.[1] ?? null;
 }

@@ -1,6 +1,6 @@
 /**
  * Where VM workers load their code from: a bundle of vm-worker.ts (one file, so each worker
- * costs ~3 MB instead of ~10 MB of separately transpiled modules; see FACTS.md), rebuilt
+ * costs ~3 MB instead of ~10 MB of separately transpiled modules; see docs/architecture.md, platform facts), rebuilt
  * whenever a source file of the workspace changes, in the user's cache directory.
  */
 import { createHash } from "node:crypto";

@@ -108,10 +108,10 @@ export const PAGE_SCRIPT = String.raw`
       by.textContent = "by " + vm.stoppedBy;
       state.appendChild(by);
     }
-    if (vm.problem) {
+    if (vm.error) {
       const p = document.createElement("div");
       p.className = "problem";
-      p.textContent = vm.problem;
+      p.textContent = vm.error;
       state.appendChild(p);
     }
     tr.appendChild(state);

@@ -12,7 +12,7 @@ export async function buildInWorker(
   onEvent: (event: BuildEvent) => void,
 ): Promise<BuildOutcome> {
   const worker = new Worker(new URL("./build-worker.ts", import.meta.url));
-  // The wrap proxy must stay referenced for the worker's life (see FACTS.md): it is, as `remote`.
+  // The wrap proxy must stay referenced for the worker's life (docs/architecture.md, platform facts): it is, as `remote`.
   const remote = Comlink.wrap<BuildWorkerApi>(worker);
   const died = new Promise<never>((_, reject) => {
     worker.addEventListener("error", (event) =>

@@ -50,7 +50,7 @@ describe("nohead build", () => {
     expect(builds[0].resultLink).toBeNull();
     // Without --keep-going Nix may stop before "good" is built; "broken" fails either way.
     const broken = builds[0].failed.find((f: { machine: string }) => f.machine === "broken");
-    expect(broken.message).toMatch(/run-broken-vm\.drv' failed with exit code 3/);
+    expect(broken.error).toMatch(/run-broken-vm\.drv' failed with exit code 3/);
     expect(broken.stage).toBe("build");
     expect(broken.logTail).toContain("simulated failure for broken");
     expect(
@@ -97,6 +97,27 @@ describe("nohead build", () => {
     expect(bySource[`path:${flake}#default`]?.resultLink).toBe(out);
     expect(bySource[`path:${flake}#default`]?.built).toEqual(["db", "web-1", "web-2"]);
     expect(bySource[`path:${flake}#broken`]?.resultLink).toBe(`${out}-2`);
+  });
+
+  test("piped, several configurations: each line names its configuration, and the last lines agree", async () => {
+    const flake = makeBuildFlake();
+    const out = join(flake, "res");
+    const [good, broken] = [`path:${flake}#default`, `path:${flake}#broken`];
+    const { exitCode, stdout } = await runCli(
+      ["build", "-c", good, "-c", broken, "-r", out, "--keep-going"],
+      {
+        cwd: flake,
+      },
+    );
+    expect(exitCode).toBe(1);
+    const lines = stdout.trimEnd().split("\n");
+    const machineLines = lines.filter((l) => l.startsWith("› "));
+    expect(machineLines.length).toBeGreaterThan(0);
+    for (const line of machineLines) expect(line).toMatch(new RegExp(`^› (${good}|${broken}): `));
+    expect(lines.slice(-2)).toEqual([
+      `✔ ${good}: 3 machine(s) → ${out}`,
+      `✖ ${broken}: 1 failed (broken); the 1 built → ${out}-2`,
+    ]);
   });
 
   test("an evaluation error is reported readably and exits 3, as a config error in plan does", async () => {

@@ -79,10 +79,11 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
           (event) => {
             view.apply(event);
             task.title = `${source.label} ${pc.dim(view.summary())}`;
-            // A terminal gets the live block; a pipe or log gets one line per state change.
+            // A terminal gets the live block; a pipe or log gets one line per state change, which
+            // names its configuration when several build at once.
             if (live) task.output = view.render();
             else if (event.type === "machine-state" && event.state !== "queued")
-              task.output = view.line(event.machine);
+              task.output = `${sources.length > 1 ? `${source.label}: ` : ""}${view.line(event.machine)}`;
           },
         );
         outcomes.push(outcome);
@@ -104,8 +105,9 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
   if (json) {
     process.stdout.write(`${JSON.stringify({ builds: outcomes }, null, 2)}\n`);
   } else {
-    for (const o of outcomes.filter((o) => o.resultLink)) {
-      process.stdout.write(`${pc.green("✔")} ${o.source}: ${o.built.length} machine(s) → ${o.resultLink}\n`);
+    for (const source of sources) {
+      const o = outcomes.find((o) => o.source === source.label);
+      if (o) process.stdout.write(`${resultLine(o)}\n`);
     }
   }
   return exitCodeOf(outcomes, sources.length);
@@ -169,6 +171,19 @@ function describe(o: BuildOutcome): string {
   return `${o.built.length} built, ${o.failed.length} failed in ${secs}s${o.resultLink ? ` → ${o.resultLink}` : ""}`;
 }
 
+/**
+ * The last word on one configuration, agreeing with its task line: ✔ only when every machine
+ * built; a --keep-going link of some machines is still a ✖ that says which failed.
+ */
+export function resultLine(o: BuildOutcome): string {
+  const failed = o.failed.map((f) => f.machine);
+  if (!o.error && failed.length === 0 && o.resultLink)
+    return `${pc.green("✔")} ${o.source}: ${o.built.length} machine(s) → ${o.resultLink}`;
+  if (o.resultLink)
+    return `${pc.red("✖")} ${o.source}: ${failed.length} failed (${failed.join(", ")}); the ${o.built.length} built → ${o.resultLink}`;
+  return `${pc.red("✖")} ${o.source}: failed, nothing linked${failed.length > 0 ? ` (${failed.join(", ")} failed)` : ""}`;
+}
+
 function failureText(o: BuildOutcome): string {
   if (o.errorStage === "fetch")
     return `${o.source}: ${o.error}\n(Nix could not download this flake's inputs: connect to the network once; later builds use the copies in the Nix store)`;
@@ -176,7 +191,7 @@ function failureText(o: BuildOutcome): string {
   return o.failed
     .map((f) => {
       const tail = f.logTail.length > 0 ? `\n${f.logTail.map((l) => `    ${pc.dim(l)}`).join("\n")}` : "";
-      return `${f.machine}: ${f.message}${tail}`;
+      return `${f.machine}: ${f.error}${tail}`;
     })
     .join("\n");
 }

@@ -18,7 +18,7 @@ describe("nohead plan", () => {
     `{ pkgs, customArgs, ... }: {
       web = { count = 2; firstHostSshPort = 2200; forwardPorts = [ { name = "http"; guestPort = 80; hostPort = 8080; } ];
               dependsOn = [ "db" ]; nixos-config.environment.systemPackages = [ pkgs.hello ]; init.script = customArgs.script; };
-      db = { username = "pg"; };
+      db = { username = "pg"; secrets.apiToken = "/srv/secrets/api-token"; };
       off = { count = 0; };
     }`,
   );
@@ -44,16 +44,16 @@ describe("nohead plan", () => {
     expect(web2?.health.initScript).toBe(true);
   });
 
-  test("the table names machines, ports and dependencies", async () => {
+  test("the table names machines, ports, dependencies and each secret's host path", async () => {
     const { exitCode, stdout } = await runCli(["plan", "-f", configs]);
     expect(exitCode).toBe(0);
     const lines = stdout.split("\n");
-    expect(lines[0]).toMatch(/^NAME\s+TYPE\s+#\s+USER\s+SSH\s+FORWARDS\s+ADDRESS\s+DEPENDS ON$/);
+    expect(lines[0]).toMatch(/^NAME\s+TYPE\s+#\s+USER\s+SSH\s+FORWARDS\s+ADDRESS\s+DEPENDS ON\s+SECRETS$/);
     expect(lines.find((l) => l.startsWith("web-2"))).toMatch(
-      /^web-2\s+web\s+2\s+nixy\s+2201\s+http 8081→80\/tcp\s+10\.213\.0\.12\s+db$/,
+      /^web-2\s+web\s+2\s+nixy\s+2201\s+http 8081→80\/tcp\s+10\.213\.0\.12\s+db\s+-$/,
     );
     expect(lines.find((l) => l.startsWith("db "))).toMatch(
-      /^db\s+db\s+1\s+pg\s+auto\s+-\s+10\.213\.0\.10\s+-$/,
+      /^db\s+db\s+1\s+pg\s+auto\s+-\s+10\.213\.0\.10\s+-\s+apiToken ← \/srv\/secrets\/api-token$/,
     );
   });
 
@@ -102,6 +102,17 @@ describe("nohead plan", () => {
     expect(exitCode).toBe(1);
     expect(stderr).toStartWith("error: unable to download 'https://api.github.com/");
     expect(stderr).toContain("hint: Nix could not download what this needs; connect to the network once");
+  });
+
+  test("validation messages name the file the user gave, and nested options get a suggestion", async () => {
+    writeFileSync(join(dir, "typo.nix"), '{ ... }: { web = { init.scrpt = "echo hi"; }; }');
+    const { exitCode, stderr } = await runCli(["plan", "-f", "typo.nix"], { cwd: dir });
+    expect(exitCode).toBe(3);
+    expect(stderr).toContain("nohead: typo.nix has 1 problem(s):");
+    expect(stderr).toContain(
+      'machine "web": unknown option "init.scrpt" (did you mean "init.script"?); known: script',
+    );
+    expect(stderr).not.toContain("configs.nix");
   });
 
   test("plan takes one configuration", async () => {

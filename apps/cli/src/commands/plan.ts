@@ -43,7 +43,7 @@ export async function run([options]: unknown[], _globals: GlobalOptions): Promis
   }
   process.stdout.write(
     renderTable(
-      ["NAME", "TYPE", "#", "USER", "SSH", "FORWARDS", "ADDRESS", "DEPENDS ON"],
+      ["NAME", "TYPE", "#", "USER", "SSH", "FORWARDS", "ADDRESS", "DEPENDS ON", "SECRETS"],
       plan.machines.map((m) => [
         pc.bold(m.name),
         m.baseName,
@@ -56,6 +56,7 @@ export async function run([options]: unknown[], _globals: GlobalOptions): Promis
           .join(", ") || "-",
         m.network?.address ?? "-",
         m.dependsOn.join(", ") || "-",
+        m.secrets.map((s) => `${s.name} ← ${s.hostPath}`).join(", ") || "-",
       ]),
     ),
   );

@@ -4,13 +4,12 @@
  * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
  */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import type { HostStartOptions } from "@nohead/hosts";
 import type { ManifestMachine } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
-import { takeOwnOptions } from "../argv.ts";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
 import { recordPlacement } from "../placement.ts";
@@ -22,6 +21,7 @@ export interface RunOptions {
   window?: boolean;
   noui?: boolean;
   fresh?: boolean;
+  keepFailed?: boolean;
   attach?: boolean;
   restart?: "no" | "on-failure";
   json?: boolean;
@@ -43,19 +43,30 @@ export async function startAndReport(
   extraArgs: string[] = [],
 ): Promise<number> {
   const fleet = openFleet(globals);
-  const wanted = names ?? fleet.manifest.machines.map((m) => m.name);
   if (names) for (const name of names) fleet.machine(name);
-  const view = options.json ? undefined : new StartView(wanted);
-  const machines = fleet.withDependencies(wanted).map((n) => fleet.machine(n));
+  const machines = fleet.machinesToStart(names).map((n) => fleet.machine(n));
+  const starting = new Set(machines.map((m) => m.name));
+  const waitsFor = Object.fromEntries(
+    machines.map((m) => [m.name, m.dependsOn.filter((d) => starting.has(d))]),
+  );
+  const view = options.json ? undefined : new StartView([...starting], { waitsFor });
   const elsewhere = options.host !== undefined || machines.some((m) => m.host !== null && m.host !== "local");
   const start = {
     display: displayOf(options),
     fresh: options.fresh ?? false,
+    keepFailed: options.keepFailed ?? false,
     onProgress: view ? view.update.bind(view) : () => undefined,
   };
+  const interrupted = () => {
+    view?.stop();
+    writeSync(2, `\n${interruptedMessage(fleet.running(), globals.result)}\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
   const results: StartResult[] = elsewhere
     ? await startElsewhere(fleet, machines, options.host, { ...start, qemuArgs: extraArgs })
     : await fleet.start(names, { ...start, extraArgs });
+  process.off("SIGINT", interrupted);
   view?.finish(results);
   if (options.json) process.stdout.write(`${JSON.stringify({ machines: results }, null, 2)}\n`);
   const ok = results.every((r) => r.ok);
@@ -65,16 +76,16 @@ export async function startAndReport(
   return ok ? 0 : 1;
 }
 
-/** nohead's flags that may follow the machine name (`run web -n`), before the QEMU arguments. */
-const RUN_FLAGS: Record<string, string> = {
-  "-w": "window",
-  "--window": "window",
-  "-n": "noui",
-  "--noui": "noui",
-  "--fresh": "fresh",
-  "--attach": "attach",
-  "--json": "json",
-};
+/**
+ * What Ctrl-C during a start leaves behind: the VMs are their own processes and keep running
+ * (or booting), so say which and how to stop them.
+ */
+export function interruptedMessage(running: string[], result: string): string {
+  const stop = `nohead stopall${result === "result" ? "" : ` -r ${result}`}`;
+  return running.length === 0
+    ? "interrupted: no VM of this project is running"
+    : `interrupted: ${running.join(", ")} ${running.length === 1 ? "is" : "are"} left running (VMs run on their own); stop them with \`${stop}\``;
+}
 
 /**
  * Starts machines on the hosts they are placed on (`host` option, or `--host` for all), copying
@@ -108,12 +119,6 @@ async function startElsewhere(
 }
 
 export async function run(args: unknown[], globals: GlobalOptions): Promise<number> {
-  const [name, passed, options] = args as [string, string[], RunOptions];
-  const qemuArgs = takeOwnOptions(
-    passed,
-    RUN_FLAGS,
-    { "--restart": "restart" },
-    options as Record<string, unknown>,
-  );
+  const [name, qemuArgs, options] = args as [string, string[], RunOptions];
   return startAndReport(globals, [name], options, qemuArgs);
 }

@@ -8,7 +8,6 @@ import type { Host } from "@nohead/hosts";
 import { probeSshBanner } from "@nohead/qemu";
 import { NoheadError, UserName } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type VmStatus, vmStatus } from "@nohead/supervisor";
-import { withoutSeparator } from "../argv.ts";
 import { openFleet } from "../open-fleet.ts";
 import { remoteHostOf } from "../placement.ts";
 import { splitSshArguments } from "../ssh-arguments.ts";
@@ -66,7 +65,7 @@ export async function run([name, sshArgs, options]: unknown[], globals: GlobalOp
   const host = await remoteHostOf(fleet, vm);
   const destination = host ? await onHost(host, vm, wait) : await onThisComputer(fleet, vm, wait);
   const key = ensureSshIdentity(fleet.project).privateKey;
-  const child = Bun.spawn(sshArgv(key, destination, withoutSeparator(sshArgs as string[])), {
+  const child = Bun.spawn(sshArgv(key, destination, sshArgs as string[]), {
     stdio: ["inherit", "inherit", "inherit"],
   });
   return await child.exited;

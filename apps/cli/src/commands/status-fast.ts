@@ -1,19 +1,20 @@
 /**
  * `nohead status [--json]` without the argument parser or the schema library (the common case:
- * every machine of a local project). It reads state files as plain JSON and reconciles them with
- * /proc through the same code as the full command. Whenever anything needs more — a machine on an
- * agent, a state file that does not look right, a broken manifest — it returns undefined and the
- * full command (which validates everything and reports problems) runs instead.
+ * every machine of a local project): a thin layer over the one state reader (state-file.ts, its
+ * schema-free check) and the same reconciliation with /proc as the full command. Whenever anything
+ * needs more — a machine on an agent, a corrupt state file, a broken manifest — it returns
+ * undefined and the full command (which reports problems) runs instead.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { findProject, vmPaths } from "@nohead/supervisor/project";
+import { findProjectOfResult, vmPaths } from "@nohead/supervisor/project";
+import { readStateFile } from "@nohead/supervisor/state-file";
 import { notStartedStatus, statusFromState } from "@nohead/supervisor/status-from-state";
 import type { HostedStatus } from "../status-view.ts";
 
 /** The statuses, or undefined when the full command must decide. */
 export function fastStatuses(cwd: string, result = "result"): HostedStatus[] | undefined {
-  const project = findProject(cwd);
+  const project = findProjectOfResult(cwd, result);
   if (existsSync(join(project.stateDir, "placement.json"))) return undefined;
   const names = new Set<string>();
   const manifest = join(resolve(cwd, result), "nohead-manifest.json");
@@ -38,39 +39,12 @@ export function fastStatuses(cwd: string, result = "result"): HostedStatus[] | u
   const now = Date.now();
   const statuses: HostedStatus[] = [];
   for (const name of names) {
-    const file = vmPaths(project, name).state;
-    if (!existsSync(file)) {
-      statuses.push({ ...notStartedStatus(name), host: "local" });
-      continue;
-    }
-    let state: unknown;
-    try {
-      state = JSON.parse(readFileSync(file, "utf8"));
-    } catch {
-      return undefined;
-    }
-    if (!looksLikeState(state)) return undefined;
-    statuses.push({ ...statusFromState(state as Parameters<typeof statusFromState>[0], now), host: "local" });
+    const read = readStateFile(vmPaths(project, name).state);
+    if (read.kind === "corrupt") return undefined;
+    statuses.push({
+      ...(read.kind === "missing" ? notStartedStatus(name) : statusFromState(read.state, now)),
+      host: "local",
+    });
   }
   return statuses;
-}
-
-/** The fields status reads, with their types; anything else sends status to the full command. */
-function looksLikeState(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const s = value as Record<string, unknown>;
-  return (
-    s.schemaVersion === 1 &&
-    typeof s.name === "string" &&
-    (s.pid === null || typeof s.pid === "number") &&
-    (s.processStartTicks === null || typeof s.processStartTicks === "string") &&
-    typeof s.startedAt === "string" &&
-    typeof s.readiness === "string" &&
-    Array.isArray(s.forwards) &&
-    Array.isArray(s.health) &&
-    (s.initScript === null || typeof s.initScript === "string") &&
-    (s.failure === null || typeof s.failure === "string") &&
-    (s.stop === null || typeof s.stop === "object") &&
-    typeof s.username === "string"
-  );
 }

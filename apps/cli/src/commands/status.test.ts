@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readProcStat } from "@nohead/supervisor/process-identity";
@@ -81,13 +81,14 @@ describe("nohead status", () => {
     );
   });
 
-  test("a corrupt state file sends status to the full command, which reports and moves it", async () => {
+  test("a corrupt state file sends status to the full command, which reports it and leaves it", async () => {
     const dir = project({ broken: "{ nope" });
     const { exitCode, stdout } = await runCli(["status", "--json"], { cwd: dir });
     expect(exitCode).toBe(0);
     const [broken] = JSON.parse(stdout).machines;
     expect(broken.name).toBe("broken");
     expect(broken.condition).toBe("stopped");
-    expect(broken.problem).toContain("state file was corrupt");
+    expect(broken.error).toContain("state file is corrupt");
+    expect(readFileSync(join(dir, ".nohead/vms/broken/state.json"), "utf8")).toBe("{ nope");
   });
 });

@@ -24,7 +24,7 @@ export async function run([given, options]: unknown[], globals: GlobalOptions): 
         statuses.push({
           ...notStartedStatus(name),
           host: host.name,
-          problem: `host ${host.name} did not answer: ${(error as Error).message}`,
+          error: `host ${host.name} did not answer: ${(error as Error).message}`,
         });
       }
     }

@@ -10,12 +10,16 @@ interface StopOptions {
   timeout?: number;
 }
 
-/** Prints stop reports and returns the exit code. */
-export function reportStops(reports: StopReport[], json: boolean): number {
+/** Prints stop reports (text to `out`, JSON to stdout) and returns the exit code. */
+export function reportStops(
+  reports: StopReport[],
+  json: boolean,
+  out: { write(text: string): unknown } = process.stdout,
+): number {
   if (json) process.stdout.write(`${JSON.stringify({ machines: reports }, null, 2)}\n`);
   else {
     for (const r of reports) {
-      process.stdout.write(
+      out.write(
         r.ok
           ? `${pc.green("■")} ${r.machine}: ${r.method === "already-stopped" ? "was not running" : `stopped by ${r.method} in ${(r.durationMs / 1000).toFixed(1)}s`}\n`
           : `${pc.red("✖")} ${r.machine}: ${r.error}\n`,

@@ -13,7 +13,7 @@ import {
   isLoopback,
   parseListen,
 } from "@nohead/agent";
-import { usageError } from "@nohead/schema";
+import { NoheadError, usageError } from "@nohead/schema";
 import { openFleet } from "../open-fleet.ts";
 import type { GlobalOptions } from "../program.ts";
 
@@ -34,12 +34,21 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
     version: AGENT_VERSION,
     title: `nohead — ${basename(fleet.project.root)}`,
   });
-  const server = Bun.serve({
-    hostname: address.hostname,
-    port: address.port,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
-    fetch: (request, srv) => app.fetch(request, { server: srv }),
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: address.hostname,
+      port: address.port,
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
+      fetch: (request, srv) => app.fetch(request, { server: srv }),
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+    throw new NoheadError("conflict", `${listen} is in use by another process (another \`nohead ui\`?)`, {
+      hint: `pick another address with --listen, e.g. --listen ${address.hostname}:0 for any free port`,
+      cause: error,
+    });
+  }
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   process.stdout.write(
     `status page of ${fleet.project.root}:\n  http://${host}:${server.port}/#token=${token}\n(Ctrl-C to stop; the VMs keep running)\n`,

@@ -1,6 +1,6 @@
 /**
  * Test helpers that catch what a call throws, so tests can assert every field of the error
- * (bun's `expect(p).rejects` can deadlock on worker-settled promises; see FACTS.md).
+ * (bun's `expect(p).rejects` can deadlock on worker-settled promises; see docs/architecture.md, platform facts).
  */
 import { NoheadError } from "../errors.ts";
 
