@@ -2,6 +2,7 @@
  * Where VMs run: this computer or nohead agents on other machines, behind one Host interface;
  * the hosts file that declares agents; placing machines on hosts; moving closures there.
  */
+export * from "./api/index.ts";
 export * from "./copy-closure.ts";
 export * from "./host.ts";
 export * from "./hosts-file.ts";

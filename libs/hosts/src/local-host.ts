@@ -4,7 +4,8 @@
  * manifest machine like an agent does.
  */
 import { join } from "node:path";
-import { buildFlake, followConsole } from "@nohead/agent";
+import { followConsole } from "@nohead/supervisor";
+import { buildFlake } from "./api/flake-build.ts";
 import type { BuildEvent } from "@nohead/nixgen";
 import type { ExecResult } from "@nohead/qemu";
 import type { Manifest, ManifestMachine } from "@nohead/schema";

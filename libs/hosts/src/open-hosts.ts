@@ -3,7 +3,7 @@
  * declared in the hosts files (RemoteHosts, tokens read from their token files). Tokens are read
  * only for the hosts asked for, so an unused host with a missing token file bothers no one.
  */
-import { readTokenFile } from "@nohead/agent";
+import { readTokenFile } from "./api/token-file.ts";
 import type { Fleet } from "@nohead/supervisor";
 import type { Host } from "./host.ts";
 import { loadHosts, type ResolvedHost } from "./hosts-file.ts";

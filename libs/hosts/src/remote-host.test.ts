@@ -2,21 +2,21 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateToken, serveAgent } from "@nohead/agent";
 import { projectAt, vmPaths } from "@nohead/supervisor";
 import { makeFixtureFleet } from "../../../tests/support/fixture-fleet.ts";
 import { describeHostConformance } from "./host-conformance.ts";
+import { generateToken } from "./api/token-file.ts";
 import { RemoteHost } from "./remote-host.ts";
+import { serveTestAgent } from "./testing/serve-test-agent.ts";
 
 describeHostConformance("RemoteHost on a real agent", async () => {
   const fixture = await makeFixtureFleet(`{ ... }: { api = { count = 2; }; }`);
   const stateDir = mkdtempSync(join(tmpdir(), "nohead-agent-"));
-  const token = generateToken();
   // The fixture's runners stand in for store paths: the agent's store is the fixture's result.
-  const agent = serveAgent({ listen: "127.0.0.1:0", token, stateDir, storeDir: fixture.resultDir });
+  const agent = serveTestAgent({ stateDir, storeDir: fixture.resultDir });
   const project = projectAt(stateDir, stateDir);
   return {
-    host: new RemoteHost({ name: "lab", url: agent.url, token }),
+    host: new RemoteHost({ name: "lab", url: agent.url, token: agent.token }),
     machines: fixture.manifest.machines,
     vmStateDir: (name) => vmPaths(project, name).dir,
     cleanup: async () => {

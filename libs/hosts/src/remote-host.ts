@@ -3,7 +3,8 @@
  * response types come from the agent's own routes, so client and server cannot drift apart.
  * An error answer becomes a NoheadError of the same kind, its message naming the host.
  */
-import type { AgentApp, ErrorBody } from "@nohead/agent";
+import type { ErrorBody } from "./api/agent-api.ts";
+import type { AgentApp } from "./api/app.ts";
 import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
 import type { ExecResult } from "@nohead/qemu";
 import { type ErrorKind, type ManifestMachine, NoheadError } from "@nohead/schema";

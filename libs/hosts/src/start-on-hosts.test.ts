@@ -7,15 +7,16 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateToken, serveAgent } from "@nohead/agent";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
+import { generateToken } from "./api/token-file.ts";
 import type { Host } from "./host.ts";
 import { LocalHost } from "./local-host.ts";
 import type { HostDirectory } from "./open-hosts.ts";
 import { RemoteHost } from "./remote-host.ts";
 import { startOnHosts } from "./start-on-hosts.ts";
+import { serveTestAgent } from "./testing/serve-test-agent.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "nohead-start-on-hosts-"));
 const flakeDir = makeBuildFlake();
@@ -46,11 +47,15 @@ describe("starting a fleet on its hosts", () => {
   test("an agent-builds host builds the flake itself and starts what it built", async () => {
     const machines = await builtMachines();
     expect(machines.map((m) => m.name)).toEqual(["db", "web-1", "web-2"]);
-    const token = generateToken();
     const stateDir = join(scratch, "agent");
-    const agent = serveAgent({ listen: "127.0.0.1:0", token, stateDir });
+    const agent = serveTestAgent({ stateDir });
     try {
-      const lab = new RemoteHost({ name: "lab", url: agent.url, token, closures: "agent-builds" });
+      const lab = new RemoteHost({
+        name: "lab",
+        url: agent.url,
+        token: agent.token,
+        closures: "agent-builds",
+      });
       const reports = await startOnHosts(machines, directory([lab]), { override: "lab", flake });
       expect(reports.map((r) => [r.host, r.error])).toEqual([["lab", null]]);
       const results = reports[0]?.results ?? [];

@@ -4,7 +4,7 @@
  * survives the file being recreated (a restart truncates it: reading starts over).
  */
 import { existsSync, statSync } from "node:fs";
-import { consoleTail } from "@nohead/supervisor";
+import { consoleTail } from "./console-tail.ts";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences are control characters
 const CONTROL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;

@@ -2,6 +2,7 @@
  * nohead's runtime, shared by the CLI and the agent: the fleet API, per-VM state and locks, the
  * worker pool that starts VMs (dependencies first), and status reconciled with reality.
  */
+export * from "./console-follow.ts";
 export * from "./console-tail.ts";
 export * from "./fleet.ts";
 export * from "./private-network.ts";

@@ -3,14 +3,8 @@
  * made for this run; the printed link signs the browser in (and the token leaves the address bar).
  */
 import { basename } from "node:path";
-import {
-  AGENT_VERSION,
-  createApp,
-  generateToken,
-  IDLE_TIMEOUT_SECONDS,
-  isLoopback,
-  parseListen,
-} from "@nohead/agent";
+import { AGENT_VERSION, isLoopback, parseListen } from "@nohead/agent";
+import { createApp, generateToken, serveApp } from "@nohead/hosts";
 import { usageError } from "@nohead/schema";
 import { openFleet } from "../open-fleet.ts";
 import type { GlobalOptions } from "../program.ts";
@@ -32,12 +26,7 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
     version: AGENT_VERSION,
     title: `nohead — ${basename(fleet.project.root)}`,
   });
-  const server = Bun.serve({
-    hostname: address.hostname,
-    port: address.port,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
-    fetch: (request, srv) => app.fetch(request, { server: srv }),
-  });
+  const server = serveApp(app, { hostname: address.hostname, port: address.port });
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   process.stdout.write(
     `status page of ${fleet.project.root}:\n  http://${host}:${server.port}/?token=${token}\n(Ctrl-C to stop; the VMs keep running)\n`,
@@ -46,6 +35,6 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await server.stop(true);
+  await server.stop();
   return 0;
 }

@@ -18,8 +18,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
-import { readSse } from "../../../libs/hosts/src/sse-events.ts";
-import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
+import { readSse } from "../sse-events.ts";
+import { makeBuildFlake } from "../../../../tests/support/build-flake.ts";
 import { openAgentFleet } from "./agent-fleet.ts";
 import { createApp } from "./app.ts";
 

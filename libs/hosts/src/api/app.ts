@@ -22,7 +22,7 @@ import {
   startRequestSchema,
   VmNameParam,
 } from "./agent-api.ts";
-import { followConsole } from "./console-follow.ts";
+import { followConsole } from "@nohead/supervisor";
 import { errorAnswer, onAgentError, onAgentNotFound } from "./error-response.ts";
 import { buildFlake } from "./flake-build.ts";
 import type { MachineStore } from "./machine-store.ts";
