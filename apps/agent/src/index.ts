@@ -5,3 +5,4 @@
 export * from "./default-state-dir.ts";
 export * from "./listen-address.ts";
 export * from "./serve.ts";
+export * from "./supervise.ts";

@@ -16,13 +16,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === "status" && argv.slice(1).every((a) => a === "--json")) {
     // The common `status` (every machine, local project) skips the parser and the schemas.
-    const [{ fastStatuses }, { printStatuses }] = await Promise.all([
+    const [{ fastStatus }, { printStatuses }] = await Promise.all([
       import("./commands/status-fast.ts"),
       import("./status-view.ts"),
     ]);
-    const statuses = fastStatuses(process.cwd());
-    if (statuses) {
-      await printStatuses(statuses, { json: argv.includes("--json") });
+    const found = fastStatus(process.cwd());
+    if (found) {
+      await printStatuses(found.statuses, { json: argv.includes("--json"), supervisor: found.supervisor });
       return 0;
     }
   }

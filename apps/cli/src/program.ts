@@ -93,6 +93,7 @@ export function buildProgram(version: string): Command {
       .option("-w, --window", "show each VM in a window")
       .option("-n, --noui", "run headless (default when there is no display)")
       .option("--fresh", "recreate the VM's disk (it is kept across runs otherwise)")
+      .option("--recreate", "stop and start again running VMs whose system changed since they started")
       .option("--host <name>", 'run the machines on this host from the hosts file ("local": this computer)')
       .option("--attach", "stay in the foreground: stream consoles, restart by policy, stop all on Ctrl-C")
       .addOption(
@@ -123,6 +124,19 @@ export function buildProgram(version: string): Command {
     .argument("[vm...]", "machines to show (default: all)")
     .option("--json", "print JSON")
     .action(lazy(() => import("./commands/status.ts")));
+
+  withResult(program.command("events"))
+    .description(
+      "stream what happens to this project's VMs (start, ready, healthy, crash, stop, …) until Ctrl-C",
+    )
+    .option("--json", "one JSON object per event and line")
+    .action(lazy(() => import("./commands/events.ts")));
+
+  program
+    .command("supervise", { hidden: true })
+    .description("the project's supervisor (started by other commands)")
+    .requiredOption("--state-dir <dir>", "the project's .nohead directory")
+    .action(lazy(() => import("./commands/supervise.ts")));
 
   const stopOptions = (cmd: Command) =>
     withResult(cmd)

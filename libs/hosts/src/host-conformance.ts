@@ -1,6 +1,6 @@
 /**
  * The behaviour every Host must have, as one bun test suite run against each implementation
- * (LocalHost on a fleet, RemoteHost on a real agent), like hono runs one router test file against
+ * (LocalHost on a fleet, ApiHost on a real agent), like hono runs one router test file against
  * every router: start machines and see them ready, status, exec, logs (following too), not-found
  * errors, stop, destroy. Real VMs boot, so each run starts few machines.
  */
@@ -135,6 +135,8 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
           uptimeSeconds: expect.any(Number),
           forwards: result.forwards,
           health: result.health,
+          healthy: true,
+          lastHealthCheck: expect.any(String),
           initScript: expect.anything(),
           problem: null,
           stoppedBy: null,

@@ -8,13 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
-import { Fleet, projectAt } from "@nohead/supervisor";
 import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
+import { buildFlake } from "./api/flake-build.ts";
 import { generateToken } from "./api/token-file.ts";
 import type { Host } from "./host.ts";
-import { LocalHost } from "./local-host.ts";
 import type { HostDirectory } from "./open-hosts.ts";
-import { RemoteHost } from "./remote-host.ts";
+import { ApiHost } from "./api-host.ts";
 import { startOnHosts } from "./start-on-hosts.ts";
 import { serveTestAgent } from "./testing/serve-test-agent.ts";
 
@@ -36,11 +35,9 @@ function directory(hosts: Host[]): HostDirectory {
 }
 
 async function builtMachines(): Promise<ManifestMachine[]> {
-  const dir = join(scratch, "local");
-  const local = new LocalHost(new Fleet(projectAt(dir, dir), join(dir, "result")));
-  const { outcome, machines } = await local.build(flake);
+  const { outcome, manifest } = await buildFlake(flake, join(scratch, "local", "builds"), () => undefined);
   expect(outcome.error).toBeNull();
-  return machines;
+  return manifest?.machines ?? [];
 }
 
 describe("starting a fleet on its hosts", () => {
@@ -50,7 +47,7 @@ describe("starting a fleet on its hosts", () => {
     const stateDir = join(scratch, "agent");
     const agent = serveTestAgent({ stateDir });
     try {
-      const lab = new RemoteHost({
+      const lab = new ApiHost({
         name: "lab",
         url: agent.url,
         token: agent.token,
@@ -76,7 +73,7 @@ describe("starting a fleet on its hosts", () => {
 
   test("a failed closure copy fails its host only", async () => {
     const machines = await builtMachines();
-    const far: Host = new RemoteHost({
+    const far: Host = new ApiHost({
       name: "far",
       url: "http://127.0.0.1:1",
       token: generateToken(),
@@ -102,7 +99,7 @@ describe("starting a fleet on its hosts", () => {
 
   test("an agent-builds host without a flake is a config error before anything starts", async () => {
     const machines = await builtMachines();
-    const lab = new RemoteHost({ name: "lab", url: "http://127.0.0.1:1", token: generateToken() });
+    const lab = new ApiHost({ name: "lab", url: "http://127.0.0.1:1", token: generateToken() });
     let error: unknown;
     try {
       await startOnHosts(machines, directory([lab]), { override: "lab" });

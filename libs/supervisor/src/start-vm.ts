@@ -38,6 +38,12 @@ export interface StartResult {
   pid: number | null;
   forwards: BoundForward[];
   health: HealthResult[];
+  /** It was running already and was left alone (not started again). */
+  alreadyRunning: boolean;
+  /**
+   * It runs a system other than the build's (left alone: `--recreate` starts it on the new one).
+   */
+  outdated: boolean;
   /** Why it failed (null when ready). */
   failure: string | null;
   /** The last console lines, when it failed. */
@@ -70,6 +76,8 @@ export async function startVm(
   const finish = (outcome: WatchOutcome): StartResult => ({
     machine: machine.name,
     ok: outcome.failure === null,
+    alreadyRunning: false,
+    outdated: false,
     readiness: outcome.readiness,
     pid: outcome.pid,
     forwards: outcome.forwards,

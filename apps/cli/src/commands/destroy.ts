@@ -3,7 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { usageError } from "@nohead/schema";
 import pc from "picocolors";
 import { openFleet } from "../open-fleet.ts";
-import { recordPlacement, remoteHostOf } from "../placement.ts";
+import { hostNameOf, hostOf, recordPlacement } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 export async function run([names, options]: unknown[], globals: GlobalOptions): Promise<number> {
@@ -33,9 +33,8 @@ export async function run([names, options]: unknown[], globals: GlobalOptions): 
   }
   const reports = await Promise.all(
     targets.map(async (name) => {
-      const host = await remoteHostOf(fleet, name);
-      const report = host ? await host.destroy(name) : await fleet.destroy(name);
-      if (host && report.ok) recordPlacement(fleet, "local", [name]);
+      const report = await hostOf(fleet, name).destroy(name);
+      if (report.ok && hostNameOf(fleet, name) !== "local") recordPlacement(fleet, "local", [name]);
       return report;
     }),
   );

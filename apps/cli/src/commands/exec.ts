@@ -1,6 +1,6 @@
 /** `nohead exec <vm> -- cmd…`: run a command through the guest agent, print its output, exit with its code. */
 import { openFleet } from "../open-fleet.ts";
-import { remoteHostOf } from "../placement.ts";
+import { hostOf } from "../placement.ts";
 import { usageError } from "@nohead/schema";
 import { takeOwnOptions } from "../argv.ts";
 import type { GlobalOptions } from "../program.ts";
@@ -14,10 +14,7 @@ export async function run([name, command, options]: unknown[], globals: GlobalOp
     throw usageError(`--timeout: expected a positive integer, got "${opts.timeout}"`);
   const fleet = openFleet(globals);
   const [vm] = fleet.resolveNames([name as string]);
-  const host = await remoteHostOf(fleet, vm as string);
-  const result = host
-    ? await host.exec(vm as string, argv, { timeoutMs: timeout * 1000 })
-    : await fleet.exec(vm as string, argv, { timeoutMs: timeout * 1000 });
+  const result = await hostOf(fleet, vm as string).exec(vm as string, argv, { timeoutMs: timeout * 1000 });
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result.exitCode ?? 1;

@@ -10,6 +10,18 @@ import { join, resolve } from "node:path";
 import { findProject, vmPaths } from "@nohead/supervisor/project";
 import { notStartedStatus, statusFromState } from "@nohead/supervisor/status-from-state";
 import type { HostedStatus } from "../status-view.ts";
+import { type SupervisorSummary, supervisorForStatus } from "../status-supervisor.ts";
+
+/** The statuses and the supervisor, or undefined when the full command must decide. */
+export function fastStatus(
+  cwd: string,
+  result = "result",
+): { statuses: HostedStatus[]; supervisor: SupervisorSummary | null } | undefined {
+  const statuses = fastStatuses(cwd, result);
+  if (!statuses) return undefined;
+  const running = statuses.some((s) => s.condition === "running");
+  return { statuses, supervisor: supervisorForStatus(findProject(cwd), running) };
+}
 
 /** The statuses, or undefined when the full command must decide. */
 export function fastStatuses(cwd: string, result = "result"): HostedStatus[] | undefined {
@@ -69,6 +81,10 @@ function looksLikeState(value: unknown): boolean {
     Array.isArray(s.forwards) &&
     Array.isArray(s.health) &&
     (s.initScript === null || typeof s.initScript === "string") &&
+    (s.healthStatus === undefined || s.healthStatus === null || typeof s.healthStatus === "string") &&
+    (s.lastHealthCheck === undefined ||
+      s.lastHealthCheck === null ||
+      typeof s.lastHealthCheck === "string") &&
     (s.failure === null || typeof s.failure === "string") &&
     (s.stop === null || typeof s.stop === "object") &&
     typeof s.username === "string"

@@ -31,8 +31,19 @@ export const OpenSshPublicKey = z
 /** `POST /v1/vms/start` before the host-specific checks of {@link startRequestSchema}. */
 export const StartRequest = z.strictObject({
   machines: z.array(ManifestMachine).min(1).max(64).describe("The machines to start (manifest entries)"),
-  display: z.literal("none").optional().describe("Agents run headless; only `none` is accepted"),
+  display: z
+    .enum(["none", "window"])
+    .optional()
+    .describe(
+      "`none` (headless, default); `window` only where the host shows windows (the local supervisor)",
+    ),
   fresh: z.boolean().optional().describe("Recreate the machines' disks"),
+  recreate: z
+    .boolean()
+    .optional()
+    .describe(
+      "Stop and start again running machines whose system is not the one sent (else: reported outdated)",
+    ),
   qemuArgs: z
     .array(z.string().max(MAX_ARG))
     .max(64)
@@ -52,10 +63,14 @@ export type StartRequest = z.infer<typeof StartRequest>;
 
 export interface StartChecks {
   /** Where runner and system paths must live (default /nix/store). */
-  storeDir: string;
+  /** null: any absolute path that exists (the local supervisor: its client is its own user). */
+  storeDir: string | null;
   /** Where secret files must live on the agent host. */
-  secretsDir: string;
+  /** null: anywhere (the local supervisor). */
+  secretsDir: string | null;
   allowQemuArgs: boolean;
+  /** Accept `display: "window"`. */
+  allowWindows: boolean;
   /** Returns why `path` is not an acceptable store path, or null. */
   storePathProblem: (path: string) => string | null;
 }
@@ -74,6 +89,13 @@ export function startRequestSchema(checks: StartChecks) {
           "extra QEMU arguments are refused by this agent (start it with --allow-qemu-args to accept them)",
       });
     }
+    if (body.display === "window" && !checks.allowWindows) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["display"],
+        message: "this host runs machines headless; it cannot show windows",
+      });
+    }
     const seen = new Set<string>();
     body.machines.forEach((machine, i) => {
       if (seen.has(machine.name)) {
@@ -89,7 +111,7 @@ export function startRequestSchema(checks: StartChecks) {
         if (problem) ctx.addIssue({ code: "custom", path: ["machines", i, key], message: problem });
       }
       machine.secrets.forEach((secret, j) => {
-        if (!isInside(secret.hostPath, checks.secretsDir)) {
+        if (checks.secretsDir !== null && !isInside(secret.hostPath, checks.secretsDir)) {
           ctx.addIssue({
             code: "custom",
             path: ["machines", i, "secrets", j, "hostPath"],

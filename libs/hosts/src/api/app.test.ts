@@ -358,6 +358,8 @@ describe("a VM's state and console on disk", () => {
       uptimeSeconds: null,
       forwards: [],
       health: [],
+      healthy: null,
+      lastHealthCheck: null,
       initScript: null,
       problem: null,
       stoppedBy: null,

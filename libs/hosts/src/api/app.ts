@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { NoheadError } from "@nohead/schema";
-import { Fleet, type StartOptions } from "@nohead/supervisor";
+import { Fleet, FleetEvents, type StartOptions } from "@nohead/supervisor";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -29,6 +29,7 @@ import type { MachineStore } from "./machine-store.ts";
 import { type AgentBindings, noIdleTimeout } from "./no-idle-timeout.ts";
 import { pageRoutes } from "./page/page-routes.tsx";
 import { storePathProblem } from "./store-path.ts";
+import { socketOwnerAuth } from "./socket-owner-auth.ts";
 import { type AuthVia, tokenAuth } from "./token-auth.ts";
 import { validTokenProblem } from "./token-file.ts";
 import { validate } from "./validate.ts";
@@ -47,16 +48,28 @@ export const HEARTBEAT_MS = 15_000;
 export interface AgentAppOptions {
   /** The runtime: its project's state dir holds the VMs' state. */
   fleet: Fleet;
-  /** The bearer token clients must send. */
-  token: string;
+  /**
+   * The bearer token clients must send; null when the app is served only on a unix socket of mode
+   * 0600 in a private directory (the project's supervisor), where reaching the socket already
+   * proves the caller is its owner. Body limits and validation apply either way; without a token
+   * there is no status page (browsers cannot reach a unix socket).
+   */
+  token: string | null;
   /** Reported by `/v1/health` and the page. */
   version: string;
   /** Accept `qemuArgs` in start requests (they can do anything QEMU can). Default false. */
   allowQemuArgs?: boolean;
-  /** Runner and system paths must be inside this directory and exist. Default /nix/store. */
-  storeDir?: string;
-  /** Secret files must be inside this directory. Default `<stateDir>/secrets`. */
-  secretsDir?: string;
+  /**
+   * Runner and system paths must be inside this directory and exist. Default /nix/store; null:
+   * any absolute path that exists (the supervisor runs its own user's builds, wherever they are).
+   */
+  storeDir?: string | null;
+  /** Secret files must be inside this directory. Default `<stateDir>/secrets`; null: anywhere. */
+  secretsDir?: string | null;
+  /** Accept `display: "window"` in start requests (the local supervisor). Default false. */
+  allowWindows?: boolean;
+  /** The fleet's events (default: watched from state files while someone listens). */
+  events?: FleetEvents;
   /**
    * Where machines received over HTTP are saved. Without it (`nohead ui`) the server runs only
    * the fleet's own machines: start requests with machines and builds are refused.
@@ -77,12 +90,14 @@ export interface AgentAppOptions {
  * const res = await app.request("/v1/vms", { headers: { Authorization: `Bearer ${token}` } });
  */
 export function createApp(options: AgentAppOptions) {
-  const { fleet: baseFleet, token, version, allowQemuArgs = false, storeDir = "/nix/store" } = options;
+  const { fleet: baseFleet, token, version, allowQemuArgs = false, allowWindows = false } = options;
   const { machines, title = "nohead" } = options;
-  const secretsDir = options.secretsDir ?? join(baseFleet.project.stateDir, "secrets");
-  const tokenProblem = validTokenProblem(token);
+  const storeDir = options.storeDir === undefined ? "/nix/store" : options.storeDir;
+  const secretsDir =
+    options.secretsDir === undefined ? join(baseFleet.project.stateDir, "secrets") : options.secretsDir;
+  const tokenProblem = token === null ? null : validTokenProblem(token);
   if (tokenProblem) throw new NoheadError("usage", `the agent's token ${tokenProblem}`);
-  if (!storeDir.startsWith("/") || storeDir.endsWith("/")) {
+  if (storeDir !== null && (!storeDir.startsWith("/") || storeDir.endsWith("/"))) {
     throw new NoheadError(
       "usage",
       `storeDir must be an absolute path without a trailing slash, got ${storeDir}`,
@@ -92,10 +107,12 @@ export function createApp(options: AgentAppOptions) {
   /** The fleet as of now: the saved machines change with every start request. */
   const currentFleet = (): Fleet =>
     machines ? new Fleet(baseFleet.project, baseFleet.resultPath, machines.manifest) : baseFleet;
+  const events = options.events ?? new FleetEvents(() => currentFleet().status());
   const startSchema = startRequestSchema({
     storeDir,
     secretsDir,
     allowQemuArgs,
+    allowWindows,
     storePathProblem: (path) => storePathProblem(path, storeDir),
   });
   const longRunning = noIdleTimeout();
@@ -115,8 +132,9 @@ export function createApp(options: AgentAppOptions) {
       const fleet = currentFleet();
       const names = body.machines.map((m) => m.name);
       const start: StartOptions = {
-        display: "none",
+        display: body.display ?? "none",
         fresh: body.fresh ?? false,
+        recreate: body.recreate ?? false,
         extraArgs: body.qemuArgs ?? [],
         authorizedKeys,
       };
@@ -200,6 +218,14 @@ export function createApp(options: AgentAppOptions) {
       });
     });
 
+  const eventRoutes = new Hono<AgentEnv>().get("/", longRunning, (c) =>
+    eventStream(c, async (send, signal) => {
+      const unsubscribe = events.subscribe((event) => send("vm", event));
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      unsubscribe();
+    }),
+  );
+
   const builds = new Hono<AgentEnv>().post("/", longRunning, validate("json", BuildRequest), (c) => {
     const { flake } = c.req.valid("json");
     if (!machines) {
@@ -234,7 +260,7 @@ export function createApp(options: AgentAppOptions) {
       }),
     )
     .get("/v1/health", (c) => c.json({ ok: true as const, version }))
-    .use("/v1/*", tokenAuth({ token }))
+    .use("/v1/*", token === null ? socketOwnerAuth() : tokenAuth({ token }))
     .use(
       "*",
       bodyLimit({
@@ -248,7 +274,11 @@ export function createApp(options: AgentAppOptions) {
     )
     .route("/v1/vms", vms)
     .route("/v1/builds", builds)
-    .route("/", pageRoutes({ fleet: currentFleet, token, title, version }));
+    .route("/v1/events", eventRoutes)
+    .route(
+      "/",
+      token === null ? new Hono<AgentEnv>() : pageRoutes({ fleet: currentFleet, token, title, version }),
+    );
 }
 
 /** The app's type, for the typed client: `hc<AgentApp>(url, { headers })`. */

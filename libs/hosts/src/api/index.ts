@@ -1,7 +1,7 @@
 /**
  * The host API: the Hono app every host serves — an agent on TCP with its token, the project's
  * supervisor on a unix socket — its zod request and response schemas, its auth, page and helpers.
- * The app's type (`AgentApp`) gives the typed client `hc<AgentApp>` that RemoteHost uses.
+ * The app's type (`AgentApp`) gives the typed client `hc<AgentApp>` that ApiHost uses.
  */
 export * from "./agent-api.ts";
 export * from "./agent-fleet.ts";

@@ -15,7 +15,44 @@ export type AppListen =
 export interface ServedApp {
   /** The TCP port (0 for a unix socket). */
   port: number;
+  /** Requests being answered now, streams included (until their body ends or the client leaves). */
+  activeRequests(): number;
   stop(): Promise<void>;
+}
+
+/** `response` with `done` called once its body has been sent or abandoned. */
+function onBodyEnd(response: Response, done: () => void): Response {
+  if (!response.body) {
+    done();
+    return response;
+  }
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      done();
+    }
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: finished } = await reader.read();
+        if (finished) {
+          end();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, response);
 }
 
 /**
@@ -25,7 +62,16 @@ export interface ServedApp {
  * const served = serveApp(createApp({ fleet, token, version }), { hostname: "127.0.0.1", port: 0 });
  */
 export function serveApp(app: AgentApp, listen: AppListen): ServedApp {
-  const fetch = (request: Request, server: Bun.Server<undefined>) => app.fetch(request, { server });
+  let active = 0;
+  const fetch = async (request: Request, server: Bun.Server<undefined>) => {
+    active++;
+    try {
+      return onBodyEnd(await app.fetch(request, { server }), () => active--);
+    } catch (error) {
+      active--;
+      throw error;
+    }
+  };
   const server =
     "unix" in listen
       ? // Bun's types take no idleTimeout for unix sockets; long routes lift it per request anyway.
@@ -37,5 +83,5 @@ export function serveApp(app: AgentApp, listen: AppListen): ServedApp {
           ...(listen.tls ? { tls: listen.tls } : {}),
           fetch,
         });
-  return { port: server.port ?? 0, stop: () => server.stop(true) };
+  return { port: server.port ?? 0, activeRequests: () => active, stop: () => server.stop(true) };
 }

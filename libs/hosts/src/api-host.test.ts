@@ -6,17 +6,17 @@ import { projectAt, vmPaths } from "@nohead/supervisor";
 import { makeFixtureFleet } from "../../../tests/support/fixture-fleet.ts";
 import { describeHostConformance } from "./host-conformance.ts";
 import { generateToken } from "./api/token-file.ts";
-import { RemoteHost } from "./remote-host.ts";
+import { ApiHost } from "./api-host.ts";
 import { serveTestAgent } from "./testing/serve-test-agent.ts";
 
-describeHostConformance("RemoteHost on a real agent", async () => {
+describeHostConformance("ApiHost on a real agent", async () => {
   const fixture = await makeFixtureFleet(`{ ... }: { api = { count = 2; }; }`);
   const stateDir = mkdtempSync(join(tmpdir(), "nohead-agent-"));
   // The fixture's runners stand in for store paths: the agent's store is the fixture's result.
   const agent = serveTestAgent({ stateDir, storeDir: fixture.resultDir });
   const project = projectAt(stateDir, stateDir);
   return {
-    host: new RemoteHost({ name: "lab", url: agent.url, token: agent.token }),
+    host: new ApiHost({ name: "lab", url: agent.url, token: agent.token }),
     machines: fixture.manifest.machines,
     vmStateDir: (name) => vmPaths(project, name).dir,
     cleanup: async () => {
@@ -27,12 +27,12 @@ describeHostConformance("RemoteHost on a real agent", async () => {
   };
 });
 
-describe("RemoteHost's ssh capability", () => {
+describe("ApiHost's ssh capability", () => {
   test("is there only when the hosts file gives the host's sshTarget (the jump for nohead ssh)", () => {
     const token = generateToken();
-    const without = new RemoteHost({ name: "lab", url: "http://127.0.0.1:1", token });
+    const without = new ApiHost({ name: "lab", url: "http://127.0.0.1:1", token });
     expect(without.capabilities.ssh).toBe(false);
-    const withTarget = RemoteHost.fromHostsFile(
+    const withTarget = ApiHost.fromHostsFile(
       {
         name: "lab",
         url: "http://127.0.0.1:1",
@@ -44,7 +44,13 @@ describe("RemoteHost's ssh capability", () => {
       },
       () => token,
     );
-    expect(withTarget.capabilities).toEqual({ exec: true, logs: true, build: true, ssh: true });
+    expect(withTarget.capabilities).toEqual({
+      exec: true,
+      logs: true,
+      build: true,
+      ssh: true,
+      windows: false,
+    });
     expect(withTarget.sshTarget).toBe("nix@lab");
     expect(withTarget.sshOptions).toEqual(["-p", "2222"]);
   });
