@@ -208,7 +208,7 @@ describe("a running VM", () => {
   let p: RuntimeProject;
 
   test(
-    "two `run` of it at once: exactly one wins, the other fails with a clear conflict",
+    "two `run` of it at once: one QEMU; the other waits its turn or fails with a clear conflict",
     async () => {
       p = await project(`{ ... }: { solo = { ${TEST_DEADLINES} }; }`);
       // The project's key exists already (its creation races separately, tested above).
@@ -216,23 +216,23 @@ describe("a running VM", () => {
       const results = await Promise.all([p.cli(["run", "-n", "solo"]), p.cli(["run", "-n", "solo"])]);
       const winners = results.filter((r) => r.exitCode === 0);
       const losers = results.filter((r) => r.exitCode !== 0);
-      expect(winners).toHaveLength(1);
-      expect(losers).toHaveLength(1);
-      // docs/cli.md: a VM locked by another command fails on its own line and `run` exits 1.
-      expect(losers[0]?.exitCode).toBe(1);
-      expect(losers[0]?.stderr).toMatch(
-        /✖ solo: (another nohead command is starting or stopping this VM|is already running)/,
-      );
-      expect(winners[0]?.stderr).toMatch(/^solo\s+ready\b/m);
+      // The second finds it locked (and fails on its own line: docs/cli.md), or already running
+      // (and leaves it alone, like a second `compose up`).
+      expect(winners.length).toBeGreaterThanOrEqual(1);
+      for (const loser of losers) {
+        expect(loser.exitCode).toBe(1);
+        expect(loser.stderr).toContain("✖ solo: another nohead command is starting or stopping this VM");
+      }
+      expect(results.some((r) => /^solo\s+ready\b/m.test(r.stderr))).toBe(true);
       expect(qemuOf(p)).toHaveLength(1);
       const status = await p.statusOf("solo");
       expect(status.condition).toBe("running");
       expect(status.readiness).toBe("ready");
 
-      // Once it runs, a third `run` says so and changes nothing.
+      // Once it runs, a third `run` says so, succeeds and changes nothing.
       const third = await p.cli(["run", "-n", "solo"]);
-      expect(third.exitCode).toBe(1);
-      expect(third.stderr).toContain(`✖ solo: is already running (pid ${status.pid})`);
+      expect(third.exitCode).toBe(0);
+      expect(third.stderr).toMatch(/^solo\s+ready\s.*already running$/m);
       expect((await p.statusOf("solo")).pid).toBe(status.pid);
     },
     SLOW,

@@ -27,8 +27,9 @@ export interface RuntimeProject extends FixtureFleet {
   /** Live processes whose command line mentions the project directory (QEMU, runners). */
   processes(): string[];
   /**
-   * Stops every VM (`nohead stopall`), then kills by pid whatever process of the project is
-   * still alive; returns what was still alive after stopall (empty when stopall did its job).
+   * Stops every VM (`nohead stopall`), gives the project's supervisor the few seconds it takes to
+   * end by itself, then kills by pid whatever process of the project is still alive; returns what
+   * was still alive by then (empty when stopall and the supervisor did their job).
    */
   cleanup(): Promise<string[]>;
 }
@@ -76,6 +77,7 @@ export async function makeRuntimeProject(configs: string): Promise<RuntimeProjec
     processes,
     async cleanup() {
       await cli(["stopall"]);
+      await waitUntil(() => !processes().some((p) => p.includes(" supervise --state-dir ")), 15_000);
       const left = processes();
       for (const { pid } of projectProcesses(projectDir)) {
         try {

@@ -20,7 +20,7 @@ import {
 import { AGENT_VERSION } from "./serve.ts";
 
 /** How often the supervisor looks whether it still has work. */
-export const IDLE_CHECK_MS = 2000;
+export const IDLE_CHECK_MS = 1000;
 /** Consecutive idle checks before it ends (so a command between two requests finds it alive). */
 export const IDLE_CHECKS_TO_END = 3;
 

@@ -7,9 +7,9 @@ import { makeFixtureFleet } from "../../../tests/support/fixture-fleet.ts";
 import { describeHostConformance } from "./host-conformance.ts";
 import { generateToken } from "./api/token-file.ts";
 import { ApiHost } from "./api-host.ts";
-import { serveTestAgent } from "./testing/serve-test-agent.ts";
+import { serveTestAgent, serveTestSupervisor } from "./testing/serve-test-agent.ts";
 
-describeHostConformance("ApiHost on a real agent", async () => {
+describeHostConformance("ApiHost on a real agent over TCP", async () => {
   const fixture = await makeFixtureFleet(`{ ... }: { api = { count = 2; }; }`);
   const stateDir = mkdtempSync(join(tmpdir(), "nohead-agent-"));
   // The fixture's runners stand in for store paths: the agent's store is the fixture's result.
@@ -22,6 +22,22 @@ describeHostConformance("ApiHost on a real agent", async () => {
     cleanup: async () => {
       await agent.stop();
       rmSync(stateDir, { recursive: true, force: true });
+      rmSync(fixture.projectDir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeHostConformance("ApiHost on a supervisor's unix socket", async () => {
+  const fixture = await makeFixtureFleet(`{ ... }: { web = { count = 2; }; }`);
+  const stateDir = join(fixture.projectDir, ".nohead");
+  const supervisor = serveTestSupervisor({ stateDir });
+  const project = projectAt(fixture.projectDir, stateDir);
+  return {
+    host: supervisor.host,
+    machines: fixture.manifest.machines,
+    vmStateDir: (name) => vmPaths(project, name).dir,
+    cleanup: async () => {
+      await supervisor.stop();
       rmSync(fixture.projectDir, { recursive: true, force: true });
     },
   };

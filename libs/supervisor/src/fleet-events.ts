@@ -67,6 +67,8 @@ export function eventsBetween(before: VmStatus | undefined, after: VmStatus, at:
 export class FleetEvents {
   private readonly listeners = new Set<VmEventListener>();
   private last = new Map<string, VmStatus>();
+  /** VMs seen gone without a stop once: a stop writes its record just after the process ends. */
+  private maybeCrashed = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -103,9 +105,23 @@ export class FleetEvents {
     } catch {
       return; // A state file mid-rename or a manifest being rebuilt: look again next time.
     }
+    const next = new Map<string, VmStatus>();
     for (const status of now.sort((a, b) => a.name.localeCompare(b.name))) {
-      for (const event of eventsBetween(this.last.get(status.name), status, at)) this.publish(event);
+      const before = this.last.get(status.name);
+      if (
+        status.condition === "crashed" &&
+        before?.condition === "running" &&
+        !this.maybeCrashed.has(status.name)
+      ) {
+        // Look again before calling it a crash: it may be a stop whose record is being written.
+        this.maybeCrashed.add(status.name);
+        next.set(status.name, before);
+        continue;
+      }
+      this.maybeCrashed.delete(status.name);
+      for (const event of eventsBetween(before, status, at)) this.publish(event);
+      next.set(status.name, status);
     }
-    this.last = new Map(now.map((s) => [s.name, s]));
+    this.last = next;
   }
 }

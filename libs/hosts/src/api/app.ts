@@ -42,8 +42,12 @@ export interface AgentEnv {
 
 /** Largest request body the agent reads. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** How often a quiet event stream sends a comment line, so proxies and clients see it alive. */
-export const HEARTBEAT_MS = 15_000;
+/**
+ * How often a quiet event stream sends a comment line, so proxies and clients see it alive — and
+ * so Bun, which closes a connection silent for 10 s (`idleTimeout`; lifting it per request did
+ * not keep a quiet stream open on a unix socket, measured with Bun 1.4.5), never sees one silent.
+ */
+export const HEARTBEAT_MS = 5_000;
 
 export interface AgentAppOptions {
   /** The runtime: its project's state dir holds the VMs' state. */
