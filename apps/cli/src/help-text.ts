@@ -21,7 +21,8 @@ Machines
   run <vm> [-w|-n] [-- qemu…] start a VM (and its dependencies); returns when it is ready
   runall [-w|-n] [--attach]   start every machine, dependencies first; returns when all are ready
   list                        running VMs of this project, one per line
-  status [vm…] [--json]       state, readiness, pid, uptime, ports, init script
+  status [vm…] [--json]       state, readiness, health, pid, uptime, ports, init script
+  events [--json]             stream start/ready/healthy/crash/stop events until Ctrl-C
   stop <vm…> | stopall        graceful stop (ACPI, then quit, SIGTERM, SIGKILL), in parallel
   restart <vm>                stop, then start and wait until ready
   destroy <vm…>|--all [--yes] stop and delete disks and state

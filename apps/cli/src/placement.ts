@@ -9,7 +9,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { type Host, type HostDirectory, LOCAL_HOST, openHosts } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
-import type { Fleet, StopReport } from "@nohead/supervisor";
+import { type Fleet, knownVmNames, type StopReport } from "@nohead/supervisor";
 import { supervisorCommand } from "./supervisor-command.ts";
 
 function placementFile(fleet: Fleet): string {
@@ -73,8 +73,17 @@ export function hostNameOf(fleet: Fleet, name: string): string {
   return readPlacement(fleet)[name] ?? LOCAL_HOST;
 }
 
-/** The Host running `name` (a missing host is {@link missingHostError}). */
+/**
+ * The Host running `name`: a missing host is {@link missingHostError}; a machine that never ran
+ * is a conflict (no host knows it).
+ */
 export function hostOf(fleet: Fleet, name: string, hosts = projectHosts(fleet)): Host {
+  if (neverRan(fleet, name)) {
+    throw new NoheadError("conflict", "is not running (not-started)", {
+      machine: name,
+      hint: `start it with \`nohead run ${name}\``,
+    });
+  }
   const host = hostNameOf(fleet, name);
   if (host !== LOCAL_HOST && !hosts.declared.has(host)) throw missingHostError(fleet, host);
   return hosts.get(host);
@@ -98,6 +107,19 @@ export function byHost(
 }
 
 /**
+ * Whether machine `name` never ran anywhere: no host recorded and no state here. Such a machine
+ * has nothing to stop or destroy, and no host knows it (a host answers not-found).
+ */
+export function neverRan(fleet: Fleet, name: string): boolean {
+  return !(name in readPlacement(fleet)) && !knownVmNames(fleet.project).includes(name);
+}
+
+/** The report of stopping a machine that was not running (or never ran). */
+export function notRunningReport(machine: string): StopReport {
+  return { machine, ok: true, method: "already-stopped", durationMs: 0, error: null };
+}
+
+/**
  * Stops `names` wherever they run (default: every running VM of this project: the running ones
  * on this computer, as their state files say, and every machine recorded on an agent), in
  * parallel; a host that fails becomes failed reports for its machines.
@@ -108,7 +130,8 @@ export async function stopEverywhere(
   options: { powerdownMs?: number } = {},
 ): Promise<StopReport[]> {
   const placement = readPlacement(fleet);
-  const targets = names ?? [...fleet.running().filter((n) => !(n in placement)), ...Object.keys(placement)];
+  const wanted = names ?? [...fleet.running().filter((n) => !(n in placement)), ...Object.keys(placement)];
+  const targets = wanted.filter((n) => !neverRan(fleet, n));
   const reports = await Promise.all(
     byHost(fleet, targets).map(async ({ host, machines }) => {
       try {
@@ -124,5 +147,5 @@ export async function stopEverywhere(
       }
     }),
   );
-  return reports.flat();
+  return [...wanted.filter((n) => neverRan(fleet, n)).map(notRunningReport), ...reports.flat()];
 }
