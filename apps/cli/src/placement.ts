@@ -69,7 +69,7 @@ export function missingHostError(fleet: Fleet, host: string): NoheadError {
 }
 
 /** The host name recorded for `name` ("local" when none). */
-export function hostNameOf(fleet: Fleet, name: string): string {
+function hostNameOf(fleet: Fleet, name: string): string {
   return readPlacement(fleet)[name] ?? LOCAL_HOST;
 }
 

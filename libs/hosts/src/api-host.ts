@@ -150,12 +150,19 @@ export class ApiHost implements Host {
       names ?? (await this.status()).filter((s) => s.condition === "running").map((s) => s.name);
     const json =
       powerdownMs === undefined ? {} : { timeoutSeconds: Math.max(1, Math.ceil(powerdownMs / 1000)) };
+    // Each machine gets its own report: one that cannot be stopped does not hide the others.
     return Promise.all(
-      targets.map(async (name) =>
-        this.json<StopReport>(
-          await this.call(() => this.client.v1.vms[":name"].stop.$post({ param: { name }, json })),
-        ),
-      ),
+      targets.map(async (name): Promise<StopReport> => {
+        try {
+          return await this.json<StopReport>(
+            await this.call(() => this.client.v1.vms[":name"].stop.$post({ param: { name }, json })),
+          );
+        } catch (error) {
+          if (error instanceof NoheadError && error.kind === "not-found") throw error;
+          const message = error instanceof Error ? error.message : String(error);
+          return { machine: name, ok: false, method: null, durationMs: 0, error: message };
+        }
+      }),
     );
   }
 
