@@ -13,6 +13,7 @@ import {
   Fleet,
   projectAt,
   releaseSupervisor,
+  runningVmNames,
   supervisorPaths,
   takeSupervisorLock,
   writeSupervisorRecord,
@@ -34,7 +35,7 @@ function log(line: string): void {
  * resumes with the Fleet's own adoption when the runtime provides one.
  */
 function adoptRunningVms(fleet: Fleet): string[] {
-  return fleet.running();
+  return runningVmNames(fleet.project);
 }
 
 /**

@@ -10,6 +10,7 @@ export * from "./private-network.ts";
 export * from "./process-identity.ts";
 export * from "./project.ts";
 export * from "./releasing-progress.ts";
+export * from "./running-vms.ts";
 export * from "./ssh-identity.ts";
 export * from "./supervisor-process.ts";
 export * from "./start-vm.ts";

@@ -7,8 +7,9 @@ import { existsSync } from "node:fs";
 import { isInside } from "./agent-api.ts";
 
 /**
- * Why `path` is not an acceptable store path under `storeDir` (null: anywhere, for the local
- * supervisor), or null when it is.
+ * Why `path` is not an acceptable store path under `storeDir`, or null when it is. With a null
+ * `storeDir` (the local supervisor, whose one client is its own user) any absolute path will do
+ * and need not exist yet: a runner that is missing fails its start with its own message.
  *
  * @example
  * storePathProblem("/nix/store/abc-run/bin/run-web-vm", "/nix/store") // => null (when it exists)
@@ -16,9 +17,10 @@ import { isInside } from "./agent-api.ts";
  */
 export function storePathProblem(path: string, storeDir: string | null): string | null {
   if (storeDir === null) {
-    if (!path.startsWith("/") || path.split("/").some((s) => s === "." || s === ".."))
-      return `must be an absolute, normalised path, got ${path}`;
-  } else if (!isInside(path, storeDir)) return `must be an absolute path under ${storeDir}, got ${path}`;
+    const normalised = path.startsWith("/") && !path.split("/").some((s) => s === "." || s === "..");
+    return normalised ? null : `must be an absolute, normalised path, got ${path}`;
+  }
+  if (!isInside(path, storeDir)) return `must be an absolute path under ${storeDir}, got ${path}`;
   if (!existsSync(path)) return `${path} does not exist on the agent's host; copy the closure there first`;
   return null;
 }
