@@ -59,11 +59,15 @@ export function missingHostError(fleet: Fleet, host: string): NoheadError {
     .filter(([, h]) => h === host)
     .map(([m]) => m)
     .sort();
+  const one = stranded.length === 1;
   return new NoheadError(
     "config",
-    `host ${host} is not in the hosts file any more, but ${stranded.join(", ")} ${stranded.length === 1 ? "is" : "are"} recorded as running there`,
+    `host ${host} is not in the hosts file any more, but ${stranded.join(", ")} ${one ? "is" : "are"} recorded as running there`,
     {
-      hint: `declare ${host} again in the hosts file (docs/hosts.md) to reach ${stranded.length === 1 ? "it" : "them"}; if ${stranded.length === 1 ? "that VM is" : "those VMs are"} gone, release ${stranded.length === 1 ? "it" : "them"} by deleting ${stranded.length === 1 ? "its entry" : "their entries"} from ${placementFile(fleet)}`,
+      hint:
+        `declare ${host} again in the hosts file (docs/hosts.md) to reach ${one ? "it" : "them"}; ` +
+        `if ${one ? "that VM is" : "those VMs are"} gone, release ${one ? "it" : "them"} by deleting ` +
+        `${one ? "its entry" : "their entries"} from ${placementFile(fleet)}`,
     },
   );
 }
