@@ -5,9 +5,9 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NoheadError } from "@nohead/schema";
+import { NoheadError, type SupervisorRecord } from "@nohead/schema";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
 import { readProcStat } from "./process-identity.ts";
 import { projectAt } from "./project.ts";
@@ -15,6 +15,7 @@ import {
   ensureSupervisor,
   liveSupervisor,
   releaseSupervisor,
+  socketProblem,
   supervisorPaths,
   takeSupervisorLock,
   writeSupervisorRecord,
@@ -89,5 +90,43 @@ describe("ensureSupervisor", () => {
       "the project's supervisor did not answer on its socket within 0.6 s",
     );
     expect((error as NoheadError).hint).toBe(`its log ${paths.log} says:\n  cannot start: no luck`);
+  });
+});
+
+describe("the supervisor's socket", () => {
+  test("in a directory others may enter, it is refused before any request is sent", async () => {
+    const { project, paths } = newProject();
+    mkdirSync(project.runtimeDir, { recursive: true, mode: 0o755 });
+    chmodSync(project.runtimeDir, 0o755);
+    let requests = 0;
+    const planted = Bun.serve({
+      unix: paths.socket,
+      fetch: () => {
+        requests++;
+        return Response.json({ ok: true });
+      },
+    });
+    try {
+      writeSupervisorRecord(paths); // a live process (this one) claims it
+      expect(socketProblem(paths.socket)).toBe("is in a directory others may enter (mode 755)");
+      let error: unknown;
+      try {
+        await ensureSupervisor(project, ["false"], { timeoutMs: 2000 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(NoheadError);
+      expect((error as NoheadError).message).toBe(
+        `the project's supervisor socket ${paths.socket} is in a directory others may enter (mode 755)`,
+      );
+      expect(requests).toBe(0);
+      chmodSync(project.runtimeDir, 0o700);
+      expect(socketProblem(paths.socket)).toBeNull();
+      const live = liveSupervisor(project) as SupervisorRecord;
+      expect(await ensureSupervisor(project, ["false"], { timeoutMs: 2000 })).toEqual(live);
+      expect(requests).toBe(1);
+    } finally {
+      planted.stop(true);
+    }
   });
 });

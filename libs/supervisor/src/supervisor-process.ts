@@ -8,6 +8,7 @@
  */
 import {
   closeSync,
+  lstatSync,
   linkSync,
   mkdirSync,
   openSync,
@@ -17,7 +18,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { NoheadError } from "@nohead/schema/errors";
 import type { SupervisorRecord } from "@nohead/schema";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
@@ -135,6 +136,29 @@ export function releaseSupervisor(paths: SupervisorPaths): void {
   }
 }
 
+/**
+ * Why the socket at `socket` cannot be trusted to be our supervisor's, or null: it must be a
+ * socket owned by this user in a directory of this user that no one else may enter (another user
+ * who could plant or replace it would see every request). Absent: null (not there yet).
+ */
+export function socketProblem(socket: string): string | null {
+  const uid = process.getuid?.();
+  if (uid === undefined) return null;
+  let file: ReturnType<typeof lstatSync>;
+  let dir: ReturnType<typeof lstatSync>;
+  try {
+    file = lstatSync(socket);
+    dir = lstatSync(dirname(socket));
+  } catch {
+    return null;
+  }
+  if (!file.isSocket()) return "is not a socket";
+  if (file.uid !== uid || dir.uid !== uid) return "or its directory belongs to another user";
+  if ((dir.mode & 0o077) !== 0)
+    return `is in a directory others may enter (mode ${(dir.mode & 0o777).toString(8)})`;
+  return null;
+}
+
 /** How long a command waits for a supervisor it started to answer on its socket. */
 export const SUPERVISOR_START_TIMEOUT_MS = 15_000;
 
@@ -188,11 +212,17 @@ export async function ensureSupervisor(
   { timeoutMs = SUPERVISOR_START_TIMEOUT_MS } = {},
 ): Promise<SupervisorRecord> {
   const live = liveSupervisor(project);
-  if (live && (await supervisorAnswers(live.socket))) return live;
+  if (live && socketProblem(live.socket) === null && (await supervisorAnswers(live.socket))) return live;
   const started = performance.now();
   if (!live && launchingSupervisor(project) === null) launchSupervisor(project, command);
   for (;;) {
     const record = liveSupervisor(project);
+    const problem = record ? socketProblem(record.socket) : null;
+    if (record && problem) {
+      throw new NoheadError("failed", `the project's supervisor socket ${record.socket} ${problem}`, {
+        hint: `nohead will not talk to it; remove ${dirname(record.socket)} (it is recreated private) and run the command again`,
+      });
+    }
     if (record && (await supervisorAnswers(record.socket))) return record;
     if (performance.now() - started > timeoutMs) {
       const log = supervisorPaths(project).log;
