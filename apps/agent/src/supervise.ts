@@ -84,7 +84,7 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
         (adopted.length > 0 ? `re-adopted ${adopted.join(", ")}` : "no VM running yet"),
     );
     const signal = await untilIdleOrSignal(
-      () => served.activeRequests() === 0 && fleet.running().length === 0,
+      () => served.activeRequests() === 0 && runningVmNames(project).length === 0,
     );
     log(signal ? `${signal}: ending; the VMs keep running` : "no VM left and no client: ending");
     await served.stop();
