@@ -33,9 +33,13 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
   const { json = false } = options as { json?: boolean };
   const fleet = openFleet(globals);
   const hosts = projectHosts(fleet);
-  const watched: Host[] = [hosts.get("local")];
-  for (const name of new Set(Object.values(readPlacement(fleet)))) {
-    if (hosts.declared.has(name)) watched.push(hosts.get(name));
+  const placement = readPlacement(fleet);
+  // An agent runs other projects' VMs too: from it, only the machines this project placed there.
+  const watched: { host: Host; mine: (machine: string) => boolean }[] = [
+    { host: hosts.get("local"), mine: (machine) => !(machine in placement) },
+  ];
+  for (const name of new Set(Object.values(placement))) {
+    if (hosts.declared.has(name)) watched.push({ host: hosts.get(name), mine: (m) => placement[m] === name });
     else process.stderr.write(`${pc.yellow("warning:")} ${missingHostError(fleet, name).message}\n`);
   }
   const stop = new AbortController();
@@ -44,9 +48,11 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
   const print = (event: VmEvent, host: string) =>
     process.stdout.write(json ? `${JSON.stringify({ ...event, host })}\n` : `${eventLine(event, host)}\n`);
   await Promise.all(
-    watched.map(async (host) => {
+    watched.map(async ({ host, mine }) => {
       try {
-        for await (const event of host.events({ signal: stop.signal })) print(event, host.name);
+        for await (const event of host.events({ signal: stop.signal })) {
+          if (mine(event.machine)) print(event, host.name);
+        }
       } catch (error) {
         if (stop.signal.aborted) return;
         process.stderr.write(`${pc.red("✖")} host ${host.name}: ${(error as Error).message}\n`);
