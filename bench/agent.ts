@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createTokenFile } from "@nohead/agent";
-import { LocalHost, RemoteHost } from "@nohead/hosts";
+import { ApiHost, createTokenFile } from "@nohead/hosts";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { spawnAgent } from "../tests/agent/agent-process.ts";
 import { makeFixtureFleet } from "../tests/support/fixture-fleet.ts";
@@ -76,8 +75,8 @@ const fixture = await fixtureInStore(await makeFixtureFleet(`{ ... }: { bench = 
 const tokenFile = join(root, "token");
 const token = createTokenFile(tokenFile);
 const agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", stateDir]);
-const remote = new RemoteHost({ name: "bench", url: agent.url, token });
-const local = new LocalHost(Fleet.open({ cwd: fixture.projectDir }));
+const remote = new ApiHost({ name: "bench", url: agent.url, token });
+const local = Fleet.open({ cwd: fixture.projectDir });
 console.log(
   `nohead agent benchmark: ${clients} clients, ${seconds} s per route, ${vmCount} fixture VMs, loopback`,
 );
@@ -97,7 +96,7 @@ try {
   console.log(`${`stop ${vmCount} via agent`.padEnd(22)} ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   t = performance.now();
-  const locally = await local.start(fixture.manifest.machines);
+  const locally = await local.start(undefined);
   describeStart(`start ${vmCount} locally`, performance.now() - t, locally);
   t = performance.now();
   await local.stop();

@@ -28,6 +28,8 @@ export interface MeasuredRun {
   sampledHwmBytes: number;
   /** Largest VmRSS seen while sampling /proc, in bytes. */
   sampledRssBytes: number;
+  /** Largest VmHWM of the companion process (see `companion`), in bytes; 0 without one. */
+  companionHwmBytes: number;
 }
 
 export interface RunMeasuredOptions {
@@ -41,6 +43,11 @@ export interface RunMeasuredOptions {
   exitGraceMs?: number;
   /** How often /proc is sampled. Default 20 ms. */
   sampleMs?: number;
+  /**
+   * The pid of a process doing the command's work elsewhere (the project's supervisor, which
+   * holds the VMs' workers), sampled too; null while there is none.
+   */
+  companion?: () => number | null;
 }
 
 function readMemory(pid: number): { hwm: number; rss: number } | null {
@@ -88,7 +95,7 @@ function diagnose(pid: number): string {
  * console.log(run.outputMs, run.sampledHwmBytes);
  */
 export async function runMeasured(argv: string[], options: RunMeasuredOptions): Promise<MeasuredRun> {
-  const { cwd, env = {}, timeoutMs, complete, exitGraceMs = 5000, sampleMs = 20 } = options;
+  const { cwd, env = {}, timeoutMs, complete, exitGraceMs = 5000, sampleMs = 20, companion } = options;
   const started = performance.now();
   const child = Bun.spawn(argv, {
     cwd,
@@ -99,7 +106,11 @@ export async function runMeasured(argv: string[], options: RunMeasuredOptions): 
   });
   let sampledHwmBytes = 0;
   let sampledRssBytes = 0;
+  let companionHwmBytes = 0;
   const sample = () => {
+    const other = companion?.();
+    const companionMemory = other ? readMemory(other) : null;
+    if (companionMemory) companionHwmBytes = Math.max(companionHwmBytes, companionMemory.hwm);
     const memory = readMemory(child.pid);
     if (!memory) return;
     sampledHwmBytes = Math.max(sampledHwmBytes, memory.hwm);
@@ -158,6 +169,7 @@ export async function runMeasured(argv: string[], options: RunMeasuredOptions): 
       cpuMs: usage ? Number(usage.cpuTime.total) / 1000 : null,
       sampledHwmBytes,
       sampledRssBytes,
+      companionHwmBytes,
     };
   } finally {
     clearInterval(sampler);

@@ -1,9 +1,12 @@
 /**
  * One round of the nohead side of the runtime benchmark: `nohead runall -n --json` in a fixture
- * project until every VM is ready (wall time and the coordinator's peak RSS), then
- * `nohead stopall --json` (wall time). Whatever happens, every VM of the project is stopped
- * before it returns.
+ * project until every VM is ready (wall time, the CLI's and the project supervisor's peak RSS —
+ * the supervisor holds the VMs' workers), then `nohead stopall --json` (wall time). Whatever
+ * happens, every VM of the project is stopped, and its supervisor has ended, before it returns.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isSameProcessAlive } from "../libs/supervisor/src/process-identity.ts";
 import { CLI } from "../tests/support/run-cli.ts";
 import { vmWorkerEntry } from "../libs/supervisor/src/worker-entry.ts";
 import { isCompleteJson } from "./is-complete-json.ts";
@@ -28,16 +31,33 @@ interface StopallOutput {
   machines: { machine: string; ok: boolean; method: string | null; error: string | null }[];
 }
 
+/** The pid of the project's live supervisor, or null. */
+export function supervisorPid(projectDir: string): number | null {
+  try {
+    const record = JSON.parse(readFileSync(join(projectDir, ".nohead", "supervisor.json"), "utf8"));
+    return isSameProcessAlive(record.pid, record.processStartTicks) ? record.pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits (at most 15 s) for the project's supervisor to end by itself, so a round starts afresh. */
+export async function supervisorEnded(projectDir: string): Promise<void> {
+  const deadline = performance.now() + 15_000;
+  while (supervisorPid(projectDir) !== null && performance.now() < deadline) await Bun.sleep(100);
+}
+
 /**
  * Starts the `count` VMs of the fixture project in `projectDir` with runall, then stops them all.
  *
  * @example
  * const round = await runallRound(fleet.projectDir, 4);
- * console.log(round.readyMs, round.run.sampledHwmBytes, round.stopallMs);
+ * console.log(round.readyMs, round.run.companionHwmBytes, round.stopallMs);
  */
 export async function runallRound(projectDir: string, count: number): Promise<RunallRound> {
   // The VM worker is bundled on first use after a source change: never inside a timing.
   await vmWorkerEntry();
+  await supervisorEnded(projectDir);
   let run: MeasuredRun | undefined;
   let failure: unknown;
   try {
@@ -46,11 +66,13 @@ export async function runallRound(projectDir: string, count: number): Promise<Ru
       timeoutMs: 900_000,
       complete: isCompleteJson,
       exitGraceMs: 5000,
+      companion: () => supervisorPid(projectDir),
     });
   } catch (error) {
     failure = error;
   }
   const stop = await runMeasured(["bun", CLI, "stopall", "--json"], { cwd: projectDir, timeoutMs: 180_000 });
+  await supervisorEnded(projectDir);
   const leftovers = await reapQemuUnder(projectDir);
   if (failure !== undefined || run === undefined) throw failure;
 

@@ -3,15 +3,16 @@
  * - time to all-ready of `nohead runall -n` vs a bare launcher of the same runners polling the
  *   same readiness (bench/bare-fleet.ts), for N = 1, 4, 8 VMs, order alternated per repetition,
  *   medians of paired ratios (target runall/bare ≤ 1.05);
- * - the coordinator's peak RSS per VM during runall (target ≤ 5 MiB), against its RSS with 0 VMs;
+ * - the supervisor's peak RSS per VM during runall (target ≤ 5 MiB), against its RSS with 0 VMs
+ *   (the supervisor holds the VMs' workers; the CLI only sends the machines);
  * - `nohead status` with 20 running VMs' state (target ≤ 50 ms);
  * - `nohead stopall` vs the slowest guest's own power-down (target ≤ slowest + 0.5 s).
  * Every VM it starts is stopped before it returns, whatever fails.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureSshIdentity, type Project, projectAt } from "@nohead/supervisor";
+import { ensureSshIdentity, ensureSupervisor, type Project, projectAt } from "@nohead/supervisor";
 import { ensureFixture } from "../tests/fixture/build-fixture.ts";
 import { makeFixtureFleet } from "../tests/support/fixture-fleet.ts";
 import { CLI } from "../tests/support/run-cli.ts";
@@ -20,10 +21,8 @@ import type { Benchmark, BenchContext } from "./benchmark.ts";
 import { checkCommand } from "./check-command.ts";
 import { writeFakeVmStates } from "./fake-vm-states.ts";
 import { makeFigure } from "./figure.ts";
-import { isCompleteJson } from "./is-complete-json.ts";
 import { findQemuUnder, reapQemuUnder } from "./qemu-reaper.ts";
-import { runallRound } from "./runall-round.ts";
-import { runMeasured } from "./run-measured.ts";
+import { runallRound, supervisorEnded } from "./runall-round.ts";
 import { median } from "./stats.ts";
 import { describeTiming, timeCommand } from "./time-command.ts";
 import { waitForQuiet } from "./wait-for-quiet.ts";
@@ -65,26 +64,27 @@ async function statusLatency(context: BenchContext, root: string): Promise<void>
   }
 }
 
-/** The coordinator's peak RSS with nothing to start: `runall` on a build of 0 machines. */
+/**
+ * The supervisor's peak RSS with no VM: `nohead supervise` in a project of 0 machines, sampled
+ * once its socket answers (the VMs' workers live in the supervisor, so its RSS is what VMs cost).
+ */
 async function rssBaseline(context: BenchContext, root: string): Promise<number> {
   const fleet = await makeFixtureFleet("{ ... }: { vm = { count = 0; }; }", { projectDir: join(root, "n0") });
+  const project = projectAt(fleet.projectDir, join(fleet.projectDir, ".nohead"));
   const samples: number[] = [];
   for (let i = 0; i < BASELINE_RUNS; i++) {
-    const run = await runMeasured(["bun", CLI, "runall", "-n", "--json"], {
-      cwd: fleet.projectDir,
-      timeoutMs: 60_000,
-      complete: isCompleteJson,
-    });
-    if (run.exitCode !== 0 || run.sampledHwmBytes === 0) {
-      throw new Error(`nohead runall with 0 VMs failed (exit ${run.exitCode}): ${run.stderr.trim()}`);
-    }
-    samples.push(run.sampledHwmBytes / MIB);
+    const { pid } = await ensureSupervisor(project, ["bun", CLI, "supervise"]);
+    await Bun.sleep(500);
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    samples.push(Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
+    process.kill(pid, "SIGTERM");
+    await supervisorEnded(fleet.projectDir);
   }
   const figure = makeFigure({
-    name: "coordinator peak RSS, 0 VMs (baseline)",
+    name: "supervisor peak RSS, 0 VMs (baseline)",
     unit: "MiB",
     samples,
-    note: "VmHWM of `nohead runall -n` on a build with no machines, sampled every 20 ms",
+    note: "VmHWM of `nohead supervise` in a project of no machines, once its socket answers",
   });
   context.record(figure);
   return figure.median;
@@ -160,7 +160,7 @@ async function fleetOf(
     if (bare.run.hung) hung.bare++;
     for (const method of Object.values(runall.stopMethods))
       methods.set(method, (methods.get(method) ?? 0) + 1);
-    const rssMiB = runall.run.sampledHwmBytes / MIB;
+    const rssMiB = runall.run.companionHwmBytes / MIB;
     const slowest = Math.max(...bare.powerDownMs);
     s.runall.push(runall.readyMs);
     s.bare.push(bare.readyMs);
@@ -174,7 +174,7 @@ async function fleetOf(
     if (bare.run.cpuMs !== null) s.bareCpu.push(bare.run.cpuMs);
     context.log(
       `  runall ${(runall.readyMs / 1000).toFixed(2)} s, bare ${(bare.readyMs / 1000).toFixed(2)} s, ` +
-        `peak RSS ${rssMiB.toFixed(1)} MiB, CPU ${((runall.run.cpuMs ?? 0) / 1000).toFixed(2)} s, ` +
+        `supervisor peak RSS ${rssMiB.toFixed(1)} MiB, CLI CPU ${((runall.run.cpuMs ?? 0) / 1000).toFixed(2)} s, ` +
         `stopall ${runall.stopallMs.toFixed(0)} ms, slowest power-down ${slowest.toFixed(0)} ms`,
     );
   }
@@ -199,27 +199,27 @@ async function fleetOf(
   record(`runall / bare, ${vms}`, "x", s.ratio, 1.05, "median of per-repetition ratios; order alternated");
   if (s.runallCpu.length > 0) {
     record(
-      `coordinator CPU time, ${vms}`,
+      `runall CLI CPU time, ${vms}`,
       "ms",
       s.runallCpu,
       null,
-      "user+sys of the runall process until exit: CPU the guests (TCG) did not get",
+      "user+sys of the runall process until exit (the supervisor's CPU is not in it)",
     );
   }
   if (s.bareCpu.length > 0) {
     record(`bare launcher CPU time, ${vms}`, "ms", s.bareCpu, null, "user+sys of bench/bare-fleet.ts");
   }
   record(
-    `coordinator peak RSS, ${vms}`,
+    `supervisor peak RSS, ${vms}`,
     "MiB",
     s.rss,
     null,
-    "VmHWM of the runall process (worker threads included), sampled every 20 ms",
+    "VmHWM of the project's supervisor (the VMs' worker threads included), sampled every 20 ms",
   );
   // Not the target: it spreads the first worker's one-time cost (~8 MiB, docs/benchmarks.md) over
   // N. The target applies to the marginal cost, "RSS per extra VM", recorded at the end.
   record(
-    `coordinator RSS per VM (average), ${vms}`,
+    `supervisor RSS per VM (average), ${vms}`,
     "MiB",
     s.rssPerVm,
     null,
@@ -252,7 +252,7 @@ async function fleetOf(
 export const runtime: Benchmark = {
   name: "runtime",
   description:
-    "runall vs a bare launcher, coordinator RSS per VM, status latency, stopall vs power-down (QEMU, TCG)",
+    "runall vs a bare launcher, supervisor RSS per VM, status latency, stopall vs power-down (QEMU, TCG)",
   async run(context) {
     if (!Bun.which("qemu-system-x86_64"))
       throw new Error("qemu-system-x86_64 not found: apt-get install qemu-system-x86");
@@ -292,7 +292,7 @@ export const runtime: Benchmark = {
       if (small !== undefined && large !== undefined && smallRss !== undefined && largeRss !== undefined) {
         context.record(
           makeFigure({
-            name: `coordinator RSS per extra VM (${small} -> ${large})`,
+            name: `supervisor RSS per extra VM (${small} -> ${large})`,
             unit: "MiB",
             samples: [(largeRss - smallRss) / (large - small)],
             target: 5,

@@ -57,5 +57,5 @@ test("attach streams the console, restarts a crashed VM, and stops all on Ctrl-C
   expect(err).toContain("SIGINT: stopping solo");
   expect(err).toMatch(/solo: stopped \((powerdown|quit)\)/);
   expect((await p.statusOf("solo")).condition).toBe("stopped");
-  expect(p.processes()).toEqual([]);
+  expect(await p.lingering()).toEqual([]);
 }, 420_000);

@@ -78,7 +78,7 @@ describe("secrets and disks", () => {
       expect(run.exitCode).toBe(1);
       const [result] = JSON.parse(run.stdout).machines;
       expect(result.error).toContain(`secret "key" is read from ${missing}, which does not exist`);
-      expect(other.processes()).toEqual([]);
+      expect(await other.lingering()).toEqual([]);
     } finally {
       await other.cleanup();
     }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTokenFile } from "@nohead/agent";
+import { readTokenFile } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { makeFixtureFleet } from "../support/fixture-fleet.ts";
 import { REPO_ROOT } from "../support/run-cli.ts";

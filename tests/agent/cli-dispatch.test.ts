@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTokenFile } from "@nohead/agent";
+import { createTokenFile } from "@nohead/hosts";
 import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { CLI } from "../support/run-cli.ts";
 import { makeRuntimeProject, type RuntimeProject, TEST_DEADLINES } from "../support/runtime-project.ts";

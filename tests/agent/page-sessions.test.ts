@@ -5,7 +5,8 @@
  * agent; now the session lives in the page's own origin and in one agent's memory only.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { type RunningAgent, SESSION_HEADER, serveAgent } from "@nohead/agent";
+import { type RunningAgent, serveAgent } from "@nohead/agent";
+import { SESSION_HEADER } from "@nohead/hosts";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { testTempDir } from "../support/temp-dir.ts";
 

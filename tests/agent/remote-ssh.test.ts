@@ -9,8 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createTokenFile } from "@nohead/agent";
-import { copyClosure } from "@nohead/hosts";
+import { copyClosure, createTokenFile } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { rejectionOf } from "@nohead/schema/testing";
 import { fixtureInStore } from "../support/fixture-in-store.ts";

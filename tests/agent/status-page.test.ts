@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTokenFile } from "@nohead/agent";
-import { RemoteHost } from "@nohead/hosts";
+import { createTokenFile, ApiHost } from "@nohead/hosts";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
@@ -24,7 +23,7 @@ const stateDir = join(root, "state");
 const tokenFile = join(root, "token");
 let fixture: FixtureFleet;
 let agent: AgentProcess;
-let host: RemoteHost;
+let host: ApiHost;
 let browser: Browser;
 let page: Page;
 let token: string;
@@ -33,7 +32,7 @@ beforeAll(async () => {
   fixture = await fixtureInStore(await makeFixtureFleet(`{ ... }: { web = { count = 2; }; }`));
   token = createTokenFile(tokenFile);
   agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", stateDir]);
-  host = new RemoteHost({ name: "page", url: agent.url, token });
+  host = new ApiHost({ name: "page", url: agent.url, token });
   const started = await host.start(fixture.manifest.machines);
   if (!started.every((r) => r.ok)) throw new Error(`fixture VMs did not start: ${JSON.stringify(started)}`);
   browser = await chromium.launch({

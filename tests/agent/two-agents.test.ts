@@ -1,7 +1,7 @@
 /**
  * End to end with real processes: two agents (`bun apps/agent/src/serve.ts`) on loopback, each
  * with its own state dir, fixture VMs placed on them from a hosts file and started through
- * RemoteHost; statuses merge; one agent is SIGKILLed and started again on the same state dir and
+ * ApiHost; statuses merge; one agent is SIGKILLed and started again on the same state dir and
  * re-adopts its VM (lists it running, restarts it from the saved machine, stops it); no QEMU is
  * left. Two VM boots plus one restart.
  */
@@ -9,8 +9,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTokenFile, readTokenFile } from "@nohead/agent";
-import { loadHosts, placeMachines, RemoteHost, statusOfHosts } from "@nohead/hosts";
+import {
+  createTokenFile,
+  loadHosts,
+  placeMachines,
+  readTokenFile,
+  ApiHost,
+  statusOfHosts,
+} from "@nohead/hosts";
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
 import { fixtureInStore } from "../support/fixture-in-store.ts";
@@ -47,9 +53,9 @@ function writeHostsFile() {
   return join(dir);
 }
 
-function hosts(): Map<string, RemoteHost> {
+function hosts(): Map<string, ApiHost> {
   const declared = loadHosts(writeHostsFile(), { HOME: root });
-  return new Map([...declared.values()].map((h) => [h.name, RemoteHost.fromHostsFile(h, readTokenFile)]));
+  return new Map([...declared.values()].map((h) => [h.name, ApiHost.fromHostsFile(h, readTokenFile)]));
 }
 
 beforeAll(async () => {
@@ -94,7 +100,7 @@ describe("two agents", () => {
         ["west", ["beta"]],
       ]);
       const results = await Promise.all(
-        [...placed.entries()].map(([name, machines]) => (byHost.get(name) as RemoteHost).start(machines)),
+        [...placed.entries()].map(([name, machines]) => (byHost.get(name) as ApiHost).start(machines)),
       );
       expect(results.flat().map((r) => [r.machine, r.ok, r.readiness])).toEqual([
         ["alpha", true, "ready"],
@@ -118,17 +124,17 @@ describe("two agents", () => {
   test(
     "an agent killed with SIGKILL and started again re-adopts its VM",
     async () => {
-      const before = (await (hosts().get("east") as RemoteHost).status(["alpha"]))[0];
+      const before = (await (hosts().get("east") as ApiHost).status(["alpha"]))[0];
       expect(before?.condition).toBe("running");
       const code = await agents.east?.kill("SIGKILL");
       expect(code).toBe(137);
       // The agent is gone; its VM is not.
-      const { unreachable } = await statusOfHosts([hosts().get("east") as RemoteHost]);
+      const { unreachable } = await statusOfHosts([hosts().get("east") as ApiHost]);
       expect(unreachable.map((u) => u.host)).toEqual(["east"]);
       expect(() => process.kill(before?.pid as number, 0)).not.toThrow();
 
       agents.east = await spawnAgent(agentArgs("east"));
-      const east = hosts().get("east") as RemoteHost;
+      const east = hosts().get("east") as ApiHost;
       const [adopted] = await east.status();
       expect(adopted).toEqual({ ...(before as object), uptimeSeconds: expect.any(Number) } as typeof adopted);
 

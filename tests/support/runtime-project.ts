@@ -24,11 +24,17 @@ export interface RuntimeProject extends FixtureFleet {
   stateFile(name: string): Record<string, unknown> | null;
   /** `.nohead/vms/<name>` */
   vmDir(name: string): string;
-  /** Live processes whose command line mentions the project directory (QEMU, runners). */
+  /** Live processes whose command line mentions the project directory (QEMU, runners, supervisor). */
   processes(): string[];
   /**
-   * Stops every VM (`nohead stopall`), then kills by pid whatever process of the project is
-   * still alive; returns what was still alive after stopall (empty when stopall did its job).
+   * The live processes once the project's supervisor had the seconds it takes to end by itself
+   * after the last VM stopped (empty when nothing is left behind).
+   */
+  lingering(): Promise<string[]>;
+  /**
+   * Stops every VM (`nohead stopall`), gives the project's supervisor the few seconds it takes to
+   * end by itself, then kills by pid whatever process of the project is still alive; returns what
+   * was still alive by then (empty when stopall and the supervisor did their job).
    */
   cleanup(): Promise<string[]>;
 }
@@ -57,6 +63,10 @@ export async function makeRuntimeProject(configs: string): Promise<RuntimeProjec
   };
   const vmDir = (name: string) => join(projectDir, ".nohead", "vms", name);
   const processes = () => projectProcesses(projectDir).map((p) => `${p.pid} ${p.command}`);
+  const lingering = async () => {
+    await waitUntil(() => !processes().some((p) => p.includes(" supervise --state-dir ")), 15_000);
+    return processes();
+  };
   return {
     ...fleet,
     cli,
@@ -77,9 +87,10 @@ export async function makeRuntimeProject(configs: string): Promise<RuntimeProjec
     },
     vmDir,
     processes,
+    lingering,
     async cleanup() {
       await cli(["stopall"]);
-      const left = processes();
+      const left = await lingering();
       for (const { pid } of projectProcesses(projectDir)) {
         try {
           process.kill(pid, "SIGKILL");

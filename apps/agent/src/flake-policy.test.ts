@@ -8,12 +8,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSse } from "../../../libs/hosts/src/sse-events.ts";
 import { serveFlakeTarball } from "../../../tests/support/flake-tarball.ts";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
-import { clientNixError } from "./flake-build.ts";
-import { flakePattern, flakeRefProblem } from "./flake-policy.ts";
 import { type RunningAgent, serveAgent } from "./serve.ts";
+import { clientNixError, flakePattern, flakeRefProblem, readSse } from "@nohead/hosts";
 
 const TOKEN = "flake-token-0123456789-abcdefghijklmnop";
 const agents: RunningAgent[] = [];

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseServeArgs, serveAgent } from "./serve.ts";
-import { generateToken } from "./token-file.ts";
+import { generateToken } from "@nohead/hosts";
 import { noheadErrorOf } from "@nohead/schema/testing";
 
 const scratch = mkdtempSync(join(tmpdir(), "nohead-serve-"));

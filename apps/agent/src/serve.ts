@@ -8,21 +8,14 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { EXIT_CODES, NoheadError } from "@nohead/schema";
-import { createApp } from "./app.ts";
-import { openAgentFleet } from "./agent-fleet.ts";
+import { createApp, openAgentFleet, resolveToken, serveApp } from "@nohead/hosts";
 import { defaultAgentStateDir } from "./default-state-dir.ts";
 import { checkListenSecurity, parseListen } from "./listen-address.ts";
-import { resolveToken } from "./token-file.ts";
 
 /** The agent's version (reported by /v1/health). */
 export const AGENT_VERSION = "0.1.0";
 /** The default listen address: loopback only. */
 export const DEFAULT_LISTEN = "127.0.0.1:7420";
-/**
- * Bun closes connections silent for this long. Long routes (start, exec, logs, builds) lift it
- * per request; for the others a minute is plenty.
- */
-export const IDLE_TIMEOUT_SECONDS = 60;
 
 export interface ServeAgentOptions {
   /** `host:port` (default 127.0.0.1:7420; port 0 picks a free one). */
@@ -104,24 +97,22 @@ export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
     tls: tlsCert !== undefined,
     title: title ?? `nohead agent on ${hostName()}`,
   });
-  const server = Bun.serve({
+  const server = serveApp(app, {
     hostname: address.hostname,
     port: address.port,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
     ...(tlsCert && tlsKey
       ? { tls: { cert: readFileSync(tlsCert, "utf8"), key: readFileSync(tlsKey, "utf8") } }
       : {}),
-    fetch: (request, srv) => app.fetch(request, { server: srv }),
   });
   const scheme = tlsCert ? "https" : "http";
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   return {
     url: `${scheme}://${host}:${server.port}`,
-    port: server.port ?? address.port,
+    port: server.port,
     stateDir: fleet.project.stateDir,
     tokenSource: source,
     warnings: machines.recovered ? [machines.recovered] : [],
-    stop: () => server.stop(true),
+    stop: () => server.stop(),
   };
 }
 

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
 import { addToStore } from "../../../tests/support/fixture-in-store.ts";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
-import { qemuArgsProblems } from "./qemu-args.ts";
 import { type RunningAgent, type ServeAgentOptions, serveAgent } from "./serve.ts";
+import { qemuArgsProblems } from "@nohead/hosts";
 
 const TOKEN = "limits-token-0123456789-abcdefghijklmno";
 const runnerDir = join(testTempDir("nohead-limits-"), "run-web-vm");

@@ -10,9 +10,8 @@ import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
 import { addToStore } from "../../../tests/support/fixture-in-store.ts";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
-import { isInside } from "./agent-api.ts";
 import { type RunningAgent, serveAgent } from "./serve.ts";
-import { storePathProblems } from "./store-path.ts";
+import { isInside, storePathProblems } from "@nohead/hosts";
 
 const TOKEN = "store-token-0123456789-abcdefghijklmnop";
 const scratch = testTempDir("nohead-store-path-");

@@ -17,6 +17,8 @@ export interface OptionSpec {
   repeatable?: boolean;
   /** Shown in the overview's usage column. */
   brief?: boolean;
+  /** Must be given. */
+  required?: boolean;
 }
 
 /** One positional argument: `<vm>` is required, `[vm...]` optional, `...` variadic. */
@@ -43,6 +45,8 @@ export interface CommandSpec {
    */
   passThrough?: boolean;
   subcommands?: CommandSpec[];
+  /** Not in the overview or `--help` (started by nohead itself). */
+  hidden?: boolean;
 }
 
 const RESULT: OptionSpec = {
@@ -76,6 +80,10 @@ const RUN_OPTIONS: OptionSpec[] = [
   { flags: "-w, --window", description: "show each VM in a window", brief: true },
   { flags: "-n, --noui", description: "run headless (default when there is no display)", brief: true },
   { flags: "--fresh", description: "recreate the VM's disk (it is kept across runs otherwise)" },
+  {
+    flags: "--recreate",
+    description: "stop and start again running VMs whose system changed since they started",
+  },
   {
     flags: "--keep-failed",
     description: "leave a VM that fails to become ready running, to debug it (this computer's VMs)",
@@ -213,10 +221,28 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "status",
     group: "Machines",
-    summary: "state, readiness, pid, uptime, ports, init script",
-    description: "state, readiness, pid, uptime, ports and init script of each VM",
+    summary: "state, readiness, health, pid, uptime, ports, init script",
+    description: "state, readiness, health, pid, uptime, ports and init script of each VM",
     arguments: [{ syntax: "[vm...]", description: "machines to show (default: all)" }],
     options: [RESULT, { ...JSON_OUTPUT("the statuses"), brief: true }],
+  },
+  {
+    name: "events",
+    group: "Machines",
+    summary: "stream start/ready/healthy/crash/stop events until Ctrl-C",
+    description:
+      "stream what happens to this project's VMs (start, ready, healthy, crash, stop, …) until Ctrl-C",
+    arguments: [],
+    options: [RESULT, { flags: "--json", description: "one JSON object per event and line", brief: true }],
+  },
+  {
+    name: "supervise",
+    group: "Machines",
+    summary: "the project's supervisor (started by other commands)",
+    description: "the project's supervisor (started by other commands)",
+    arguments: [],
+    options: [{ flags: "--state-dir <dir>", description: "the project's .nohead directory", required: true }],
+    hidden: true,
   },
   {
     name: "stop",

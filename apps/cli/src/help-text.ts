@@ -32,7 +32,7 @@ function line(usage: string, summary: string): string {
 }
 
 function section(group: Group): string {
-  const lines = COMMANDS.filter((c) => c.group === group).flatMap((c) =>
+  const lines = COMMANDS.filter((c) => c.group === group && !c.hidden).flatMap((c) =>
     c.subcommands
       ? c.subcommands.map((sub) => line(usageOf(sub, `${c.name} `), sub.summary))
       : [line(usageOf(c), c.summary)],

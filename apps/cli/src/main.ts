@@ -18,13 +18,13 @@ async function main(argv: string[]): Promise<number> {
   const { result = "result", rest } = takeResult(argv);
   if (rest[0] === "status" && rest.slice(1).every((a) => a === "--json")) {
     // The common `status` (every machine, local project) skips the parser and the schemas.
-    const [{ fastStatuses }, { printStatuses }] = await Promise.all([
+    const [{ fastStatus }, { printStatuses }] = await Promise.all([
       import("./commands/status-fast.ts"),
       import("./status-view.ts"),
     ]);
-    const statuses = fastStatuses(process.cwd(), result);
-    if (statuses) {
-      await printStatuses(statuses, { json: rest.includes("--json") });
+    const found = fastStatus(process.cwd(), result);
+    if (found) {
+      await printStatuses(found.statuses, { json: rest.includes("--json"), supervisor: found.supervisor });
       return 0;
     }
   }

@@ -1,15 +1,16 @@
 /**
- * Where this project's machines run: `.nohead/placement.json` records the agent each machine was
- * started on, so later commands (status, stop, exec, logs, destroy) reach it there. Machines not
- * recorded run on this computer. The hosts library is loaded only when a machine runs elsewhere,
- * so purely local projects pay nothing for it.
+ * Where this project's machines run, and the Host that reaches each: `.nohead/placement.json`
+ * records the agent each machine was started on; machines not recorded run on this computer,
+ * through the project's supervisor. Every command that acts on a VM asks here, so none of them
+ * branches on local or remote. A machine recorded on a host the hosts file no longer declares is
+ * a clear error naming every machine recorded there, never a silent start on this computer.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Host } from "@nohead/hosts";
-import type { Fleet, StopReport } from "@nohead/supervisor";
-
-const LOCAL = "local";
+import { type Host, type HostDirectory, LOCAL_HOST, openHosts } from "@nohead/hosts";
+import { NoheadError } from "@nohead/schema";
+import { type Fleet, knownVmNames, type StopReport } from "@nohead/supervisor";
+import { supervisorCommand } from "./supervisor-command.ts";
 
 function placementFile(fleet: Fleet): string {
   return join(fleet.project.stateDir, "placement.json");
@@ -27,73 +28,128 @@ export function readPlacement(fleet: Fleet): Record<string, string> {
   }
 }
 
-/** Records that `machines` run on `host` ("local" removes them from the record). */
+/**
+ * Records that `machines` run on `host` ("local" removes them from the record). An empty record
+ * is no file: `status` takes its fast path only for projects without one.
+ */
 export function recordPlacement(fleet: Fleet, host: string, machines: string[]): void {
   const placement = readPlacement(fleet);
   for (const m of machines) {
-    if (host === LOCAL) delete placement[m];
+    if (host === LOCAL_HOST) delete placement[m];
     else placement[m] = host;
   }
   const file = placementFile(fleet);
+  if (Object.keys(placement).length === 0) {
+    rmSync(file, { force: true });
+    return;
+  }
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(placement, null, 2)}\n`);
   renameSync(tmp, file);
 }
 
-/** The host running `name`: its agent when recorded, else null (this computer). */
-export async function remoteHostOf(fleet: Fleet, name: string): Promise<Host | null> {
-  const host = readPlacement(fleet)[name];
-  if (!host) return null;
-  const { openHosts } = await import("@nohead/hosts");
-  return openHosts(fleet).get(host);
+/** The hosts of the fleet's project: its supervisor and the declared agents. */
+export function projectHosts(fleet: Fleet): HostDirectory {
+  return openHosts(fleet.project, supervisorCommand());
 }
 
-/** The agents this project's machines run on, each with its machines. */
-export async function remoteGroups(
-  fleet: Fleet,
-  names?: string[],
-): Promise<{ host: Host; machines: string[] }[]> {
-  const placement = readPlacement(fleet);
-  const byHost = new Map<string, string[]>();
-  for (const [machine, host] of Object.entries(placement)) {
-    if (names && !names.includes(machine)) continue;
-    byHost.set(host, [...(byHost.get(host) ?? []), machine]);
-  }
-  if (byHost.size === 0) return [];
-  const { openHosts } = await import("@nohead/hosts");
-  const hosts = openHosts(fleet);
-  return [...byHost.entries()].map(([host, machines]) => ({ host: hosts.get(host), machines }));
+/** The error for machines recorded on `host`, which the hosts file no longer declares. */
+export function missingHostError(fleet: Fleet, host: string): NoheadError {
+  const stranded = Object.entries(readPlacement(fleet))
+    .filter(([, h]) => h === host)
+    .map(([m]) => m)
+    .sort();
+  const one = stranded.length === 1;
+  return new NoheadError(
+    "config",
+    `host ${host} is not in the hosts file any more, but ${stranded.join(", ")} ${one ? "is" : "are"} recorded as running there`,
+    {
+      hint:
+        `declare ${host} again in the hosts file (docs/hosts.md) to reach ${one ? "it" : "them"}; ` +
+        `if ${one ? "that VM is" : "those VMs are"} gone, release ${one ? "it" : "them"} by deleting ` +
+        `${one ? "its entry" : "their entries"} from ${placementFile(fleet)}`,
+    },
+  );
+}
+
+/** The host name recorded for `name` ("local" when none). */
+function hostNameOf(fleet: Fleet, name: string): string {
+  return readPlacement(fleet)[name] ?? LOCAL_HOST;
 }
 
 /**
- * Stops `names` wherever they run (default: every running VM of this project, here and on
- * agents), in parallel.
+ * The Host running `name`: a missing host is {@link missingHostError}; a machine that never ran
+ * is a conflict (no host knows it).
+ */
+export function hostOf(fleet: Fleet, name: string, hosts = projectHosts(fleet)): Host {
+  if (neverRan(fleet, name)) {
+    throw new NoheadError("conflict", "is not running (not-started)", {
+      machine: name,
+      hint: `start it with \`nohead run ${name}\``,
+    });
+  }
+  const host = hostNameOf(fleet, name);
+  if (host !== LOCAL_HOST && !hosts.declared.has(host)) throw missingHostError(fleet, host);
+  return hosts.get(host);
+}
+
+/** `names` grouped by the Host each runs on (a missing host is {@link missingHostError}). */
+export function byHost(
+  fleet: Fleet,
+  names: string[],
+  hosts = projectHosts(fleet),
+): { host: Host; machines: string[] }[] {
+  const groups = new Map<string, string[]>();
+  for (const name of names) {
+    const host = hostNameOf(fleet, name);
+    groups.set(host, [...(groups.get(host) ?? []), name]);
+  }
+  return [...groups.values()].map((machines) => ({
+    host: hostOf(fleet, machines[0] as string, hosts),
+    machines,
+  }));
+}
+
+/**
+ * Whether machine `name` never ran anywhere: no host recorded and no state here. Such a machine
+ * has nothing to stop or destroy, and no host knows it (a host answers not-found).
+ */
+export function neverRan(fleet: Fleet, name: string): boolean {
+  return !(name in readPlacement(fleet)) && !knownVmNames(fleet.project).includes(name);
+}
+
+/** The report of stopping a machine that was not running (or never ran). */
+export function notRunningReport(machine: string): StopReport {
+  return { machine, ok: true, method: "already-stopped", durationMs: 0, error: null };
+}
+
+/**
+ * Stops `names` wherever they run (default: every running VM of this project: the running ones
+ * on this computer, as their state files say, and every machine recorded on an agent), in
+ * parallel; a host that fails becomes failed reports for its machines.
  */
 export async function stopEverywhere(
   fleet: Fleet,
   names: string[] | undefined,
   options: { powerdownMs?: number } = {},
 ): Promise<StopReport[]> {
-  const remote = await remoteGroups(fleet, names);
-  const remoteNames = new Set(remote.flatMap((g) => g.machines));
-  const local = names
-    ? names.filter((n) => !remoteNames.has(n))
-    : fleet.running().filter((n) => !remoteNames.has(n));
-  const reports = await Promise.all([
-    fleet.stop(local, options),
-    ...remote.map(async ({ host, machines }) => {
+  const placement = readPlacement(fleet);
+  const wanted = names ?? [...fleet.running().filter((n) => !(n in placement)), ...Object.keys(placement)];
+  const targets = wanted.filter((n) => !neverRan(fleet, n));
+  const reports = await Promise.all(
+    byHost(fleet, targets).map(async ({ host, machines }) => {
       try {
-        return await host.stop(machines);
+        return await host.stop(machines, options);
       } catch (error) {
         return machines.map((machine) => ({
           machine,
           ok: false,
           method: null,
           durationMs: 0,
-          error: `host ${host.name}: ${(error as Error).message}`,
+          error: (error as Error).message,
         }));
       }
     }),
-  ]);
-  return reports.flat();
+  );
+  return [...wanted.filter((n) => neverRan(fleet, n)).map(notRunningReport), ...reports.flat()];
 }

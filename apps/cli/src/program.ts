@@ -21,6 +21,8 @@ const MODULES: Record<string, Loader> = {
   plan: () => import("./commands/plan.ts"),
   build: () => import("./commands/build.ts"),
   doctor: () => import("./commands/doctor.ts"),
+  events: () => import("./commands/events.ts"),
+  supervise: () => import("./commands/supervise.ts"),
   path: () => import("./commands/path.ts"),
   run: () => import("./commands/run.ts"),
   runall: () => import("./commands/runall.ts"),
@@ -83,11 +85,12 @@ function toOption(spec: OptionSpec): Option {
     });
   }
   if (spec.default !== undefined) option.default(spec.default);
+  if (spec.required) option.makeOptionMandatory();
   return option;
 }
 
 function addCommand(parent: Command, spec: CommandSpec, key: string): void {
-  const cmd = parent.command(spec.name).description(spec.description);
+  const cmd = parent.command(spec.name, { hidden: spec.hidden ?? false }).description(spec.description);
   for (const arg of spec.arguments) cmd.argument(arg.syntax, arg.description, arg.default);
   for (const option of spec.options) cmd.addOption(toOption(option));
   if (spec.passThrough) cmd.passThroughOptions();

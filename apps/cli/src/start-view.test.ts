@@ -45,6 +45,8 @@ const result = (machine: string, error: string | null = null): StartResult => ({
   consoleTail: error ? ["SeaBIOS", "login:"] : [],
   warnings: [],
   durationMs: 1000,
+  alreadyRunning: false,
+  outdated: false,
 });
 
 /** The recorded start replayed by the tmux test: db first, web-1 and web-2 wait for it. */

@@ -4,6 +4,7 @@
  */
 import type { VmStatus } from "@nohead/supervisor/status-from-state";
 import pc from "picocolors";
+import type { SupervisorSummary } from "./status-supervisor.ts";
 import { renderTable } from "./table.ts";
 
 export type HostedStatus = VmStatus & { host: string };
@@ -16,11 +17,24 @@ const CONDITION_COLOURS: Record<VmStatus["condition"], (s: string) => string> = 
   failed: pc.red,
 };
 
-/** Prints `statuses` (sorted by name) as a table, or as `{ machines }` JSON. */
-export async function printStatuses(statuses: HostedStatus[], { json }: { json: boolean }): Promise<void> {
+/** What the HEALTH column says: the checks' verdict while running. */
+function healthText(s: HostedStatus): string {
+  if (s.condition !== "running" || s.health.length === 0) return "-";
+  if (s.healthy === null) return pc.dim("starting");
+  return s.healthy ? pc.green("healthy") : pc.red("unhealthy");
+}
+
+/**
+ * Prints `statuses` (sorted by name) as a table, or as `{ supervisor, machines }` JSON
+ * (`supervisor`: the project's supervisor process, null when none runs).
+ */
+export async function printStatuses(
+  statuses: HostedStatus[],
+  { json, supervisor }: { json: boolean; supervisor: SupervisorSummary | null },
+): Promise<void> {
   statuses.sort((a, b) => a.name.localeCompare(b.name));
   if (json) {
-    await Bun.write(Bun.stdout, `${JSON.stringify({ machines: statuses }, null, 2)}\n`);
+    await Bun.write(Bun.stdout, `${JSON.stringify({ supervisor, machines: statuses }, null, 2)}\n`);
     return;
   }
   if (statuses.length === 0) {
@@ -29,12 +43,13 @@ export async function printStatuses(statuses: HostedStatus[], { json }: { json: 
   }
   const showHost = statuses.some((s) => s.host !== "local");
   const table = renderTable(
-    ["NAME", ...(showHost ? ["HOST"] : []), "STATE", "READINESS", "PID", "UPTIME", "PORTS", "INIT"],
+    ["NAME", ...(showHost ? ["HOST"] : []), "STATE", "READINESS", "HEALTH", "PID", "UPTIME", "PORTS", "INIT"],
     statuses.map((s) => [
       pc.bold(s.name),
       ...(showHost ? [s.host] : []),
       CONDITION_COLOURS[s.condition](s.condition),
       s.condition === "running" ? (s.readiness ?? "-") : "-",
+      healthText(s),
       s.pid ? String(s.pid) : "-",
       s.uptimeSeconds === null ? "-" : formatDuration(s.uptimeSeconds),
       s.condition === "running"

@@ -1,13 +1,14 @@
 /**
  * The behaviour every Host must have, as one bun test suite run against each implementation
- * (LocalHost on a fleet, RemoteHost on a real agent), like hono runs one router test file against
- * every router: start machines and see them ready, status, exec, logs (following too), not-found
- * errors, stop, destroy. Real VMs boot, so each run starts few machines.
+ * (ApiHost on the supervisor's unix socket and on a real agent over TCP), like hono runs one router
+ * test file against every router: start machines and see them ready, the same start again leaves
+ * them alone, status, exec, logs (following too), not-found errors, stop, the event stream's
+ * order, destroy. Real VMs boot, so each run starts few machines.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import type { ExecResult } from "@nohead/qemu";
-import { type ManifestMachine, NoheadError } from "@nohead/schema";
+import { type ManifestMachine, NoheadError, type VmEvent } from "@nohead/schema";
 import type { StartProgress, StartResult, VmStatus } from "@nohead/supervisor";
 import type { Host } from "./host.ts";
 import { rejectionOf } from "@nohead/schema/testing";
@@ -63,15 +64,23 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
     let machines: ManifestMachine[];
     let first: ManifestMachine;
     const started = new Map<string, StartResult>();
+    const events: VmEvent[] = [];
+    const listening = new AbortController();
 
     beforeAll(async () => {
       setup = await makeHost();
       host = setup.host;
       machines = setup.machines;
       first = machines[0] as ManifestMachine;
+      // Heard from before the first start to the end of the suite.
+      void (async () => {
+        for await (const event of host.events({ signal: listening.signal })) events.push(event);
+      })().catch(() => undefined);
+      await Bun.sleep(1000); // the stream's first look at the VMs is its baseline
     }, SLOW_MS);
 
     afterAll(async () => {
+      listening.abort();
       // Whatever a failed test left running is stopped; every failure is reported, none hides another.
       const problems: string[] = [];
       try {
@@ -122,6 +131,16 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
       SLOW_MS,
     );
 
+    test("starting them again leaves them alone and reports them running", async () => {
+      const again = await host.start(machines);
+      for (const result of again) {
+        expect(result.ok).toBe(true);
+        expect(result.alreadyRunning).toBe(true);
+        expect(result.outdated).toBe(false);
+        expect(result.pid).toBe(started.get(result.machine)?.pid ?? -1);
+      }
+    });
+
     test("status shows them running and ready, all or by name", async () => {
       const all = await host.status();
       for (const machine of machines) {
@@ -135,6 +154,8 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
           uptimeSeconds: expect.any(Number),
           forwards: result.forwards,
           health: result.health,
+          healthy: true,
+          lastHealthCheck: expect.any(String),
           initScript: expect.anything(),
           error: null,
           stoppedBy: null,
@@ -225,6 +246,19 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
       );
       expect(rest.every((r) => r.ok)).toBe(true);
       expect((await host.status()).filter((s) => s.condition === "running")).toEqual([]);
+    });
+
+    test("the event stream told each machine's start, ready, healthy and stop, in that order", async () => {
+      const deadline = performance.now() + 5000;
+      const stopsHeard = () =>
+        machines.every((m) => events.some((e) => e.machine === m.name && e.type === "stop"));
+      while (!stopsHeard() && performance.now() < deadline) await Bun.sleep(100);
+      for (const machine of machines) {
+        const own = events.filter((e) => e.machine === machine.name);
+        expect(own.map((e) => e.type)).toEqual(["start", "ready", "healthy", "stop"]);
+        expect(own[0]?.pid).toBe(started.get(machine.name)?.pid ?? -1);
+        expect(own.map((e) => e.at)).toEqual(own.map((e) => e.at).sort());
+      }
     });
 
     test("destroy deletes a machine's disk and state", async () => {

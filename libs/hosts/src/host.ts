@@ -1,11 +1,12 @@
 /**
- * The one interface every place that runs VMs implements — this computer (LocalHost) or an agent
- * over HTTP (RemoteHost) — so the CLI places, starts, watches and stops machines the same way
- * wherever they run. Hosts declare what they can do; callers ask the capability, never the kind.
+ * The one interface of every place that runs VMs — this computer (its project's supervisor, on a
+ * unix socket) or an agent (over HTTP) — so the CLI places, starts, watches and stops machines the
+ * same way wherever they run. Hosts declare what they can do; callers ask the capability, never
+ * the kind. ApiHost implements it for both, over the host API.
  */
 import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
 import type { ExecResult } from "@nohead/qemu";
-import type { ManifestMachine } from "@nohead/schema";
+import type { ManifestMachine, VmEvent } from "@nohead/schema";
 import type { StartProgress, StartResult, StopReport, VmStatus } from "@nohead/supervisor";
 
 /** What a host can do beyond start/stop/status/destroy. */
@@ -21,6 +22,8 @@ export interface HostCapabilities {
    * through its host's SSH, `sshTarget`).
    */
   ssh: boolean;
+  /** It shows VMs in windows (`-w`): only this computer's supervisor. */
+  windows: boolean;
 }
 
 /**
@@ -33,6 +36,10 @@ export type ClosureTransport = "local" | "shared" | "nix-copy" | "agent-builds";
 export interface HostStartOptions {
   display?: "none" | "window";
   fresh?: boolean;
+  /** Stop and start again running machines whose system is not the one given. */
+  recreate?: boolean;
+  /** Leave a machine that fails to become ready running, to debug it. */
+  keepFailed?: boolean;
   /** Extra QEMU arguments (an agent refuses them unless it runs with --allow-qemu-args). */
   qemuArgs?: string[];
   /** OpenSSH public key lines the guests authorize besides the host's own key (`nohead ssh`). */
@@ -54,6 +61,19 @@ export interface HostBuildResult {
   machines: ManifestMachine[];
 }
 
+export interface StreamingExecOptions {
+  /** Deadline for the whole run (default 60000). */
+  timeoutMs?: number;
+  /** Called with each piece of output, in the order read. */
+  onOutput: (stream: "stdout" | "stderr", chunk: Uint8Array) => void;
+}
+
+/** How a streamed command ended: its exit, or why it never started or did not finish in time. */
+export type StreamedExecEnd =
+  | { ended: "exit"; exitCode: number | null; signal: number | null }
+  | { ended: "not-started"; error: string }
+  | { ended: "timed-out"; pid: number | null };
+
 export interface Host {
   readonly name: string;
   readonly capabilities: HostCapabilities;
@@ -65,12 +85,16 @@ export interface Host {
   /** Starts `machines` (dependencies first) and resolves when each is ready or failed. */
   start(machines: ManifestMachine[], options?: HostStartOptions): Promise<StartResult[]>;
   /** Stops `names` (default: every running VM), gracefully and bounded. */
-  stop(names?: string[]): Promise<StopReport[]>;
+  stop(names?: string[], options?: { powerdownMs?: number }): Promise<StopReport[]>;
   /** Status of `names` (default: every VM the host knows). */
   status(names?: string[]): Promise<VmStatus[]>;
   exec(name: string, argv: string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** Runs a command like {@link exec}, handing its output to `onOutput` as it comes. */
+  execStreaming(name: string, argv: string[], options: StreamingExecOptions): Promise<StreamedExecEnd>;
   /** The console's last lines, then (with `follow`) new ones as they come. */
   logs(name: string, options?: HostLogOptions): AsyncIterable<string>;
+  /** Its VMs' events from now on (start, ready, healthy, …, stop), until `signal` aborts. */
+  events(options?: { signal?: AbortSignal }): AsyncIterable<VmEvent>;
   /** Stops `name` and deletes its disk and state. */
   destroy(name: string): Promise<StopReport>;
   /** Builds `flake` (`ref#attr`) on the host (when `capabilities.build`). */

@@ -2,13 +2,13 @@
  * Where VMs run: this computer or nohead agents on other machines, behind one Host interface;
  * the hosts file that declares agents; placing machines on hosts; moving closures there.
  */
+export * from "./api/index.ts";
 export * from "./copy-closure.ts";
 export * from "./host.ts";
 export * from "./hosts-file.ts";
-export * from "./local-host.ts";
 export * from "./open-hosts.ts";
 export * from "./place-machines.ts";
-export * from "./remote-host.ts";
+export * from "./api-host.ts";
 export * from "./sse-events.ts";
 export * from "./ssh-jump.ts";
 export * from "./start-on-hosts.ts";

@@ -1,15 +1,16 @@
 /**
- * The hosts a project can use: this computer (a LocalHost on the project's fleet) and every agent
- * declared in the hosts files (RemoteHosts, tokens read from their token files). Tokens are read
- * only for the hosts asked for, so an unused host with a missing token file bothers no one.
+ * The hosts a project can use: this computer (its supervisor, on a unix socket, started on first
+ * use) and every agent declared in the hosts files (over TCP, tokens read from their token
+ * files). Both are ApiHosts. Tokens are read only for the hosts asked for, so an unused host with
+ * a missing token file bothers no one, and the supervisor is started only when a command talks to
+ * it.
  */
-import { readTokenFile } from "@nohead/agent";
-import type { Fleet } from "@nohead/supervisor";
+import { ensureSupervisor, type Project, supervisorPaths } from "@nohead/supervisor";
+import { ApiHost } from "./api-host.ts";
+import { readTokenFile } from "./api/token-file.ts";
 import type { Host } from "./host.ts";
 import { loadHosts, type ResolvedHost } from "./hosts-file.ts";
-import { LocalHost } from "./local-host.ts";
 import { LOCAL_HOST } from "./place-machines.ts";
-import { RemoteHost } from "./remote-host.ts";
 
 export interface HostDirectory {
   /** Names of the declared agents (not including "local"). */
@@ -21,25 +22,38 @@ export interface HostDirectory {
 }
 
 /**
- * The hosts of `fleet`'s project.
+ * The hosts of `project`; `supervisorCommand` is the argv that runs `nohead supervise` (the
+ * supervisor is a process of the CLI's own program, which only the CLI knows how to run).
  *
  * @example
- * const hosts = openHosts(fleet);
+ * const hosts = openHosts(project, [process.execPath, "apps/cli/src/main.ts", "supervise"]);
  * const { vms, unreachable } = await statusOfHosts(hosts.all());
  */
 export function openHosts(
-  fleet: Fleet,
+  project: Project,
+  supervisorCommand: string[],
   env: Record<string, string | undefined> = process.env,
 ): HostDirectory {
-  const declared: Map<string, ResolvedHost> = loadHosts(fleet.project.stateDir, env);
-  const local = new LocalHost(fleet, LOCAL_HOST);
+  const declared: Map<string, ResolvedHost> = loadHosts(project.stateDir, env);
+  let socket: Promise<string> | undefined;
+  const local = new ApiHost({
+    name: LOCAL_HOST,
+    unix: () => {
+      socket ??= ensureSupervisor(project, supervisorCommand).then((record) => record.socket);
+      return socket;
+    },
+    what: `the project's supervisor (${supervisorPaths(project).socket})`,
+    hint: `its log is ${supervisorPaths(project).log}`,
+    closures: "local",
+    windows: true,
+  });
   const opened = new Map<string, Host>([[LOCAL_HOST, local]]);
   const get = (name: string): Host => {
     const known = opened.get(name);
     if (known) return known;
     const entry = declared.get(name);
     if (!entry) throw new Error(`host ${name} is not declared (placeMachines checks this first)`);
-    const host = RemoteHost.fromHostsFile(entry, (file) => readTokenFile(file));
+    const host = ApiHost.fromHostsFile(entry, (file) => readTokenFile(file));
     opened.set(name, host);
     return host;
   };

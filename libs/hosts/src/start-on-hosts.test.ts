@@ -7,16 +7,16 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateToken, serveAgent } from "@nohead/agent";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
-import { Fleet, projectAt } from "@nohead/supervisor";
 import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
 import { serveFlakeTarball } from "../../../tests/support/flake-tarball.ts";
+import { buildFlake } from "./api/flake-build.ts";
+import { generateToken } from "./api/token-file.ts";
 import type { Host } from "./host.ts";
-import { LocalHost } from "./local-host.ts";
 import type { HostDirectory } from "./open-hosts.ts";
-import { RemoteHost } from "./remote-host.ts";
+import { ApiHost } from "./api-host.ts";
 import { startOnHosts } from "./start-on-hosts.ts";
+import { serveTestAgent } from "./testing/serve-test-agent.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "nohead-start-on-hosts-"));
 const flakeDir = makeBuildFlake();
@@ -36,29 +36,26 @@ function directory(hosts: Host[]): HostDirectory {
 }
 
 async function builtMachines(): Promise<ManifestMachine[]> {
-  const dir = join(scratch, "local");
-  const local = new LocalHost(new Fleet(projectAt(dir, dir), join(dir, "result")));
-  const { outcome, machines } = await local.build(flake);
+  const { outcome, manifest } = await buildFlake(flake, join(scratch, "local", "builds"), () => undefined);
   expect(outcome.error).toBeNull();
-  return machines;
+  return manifest?.machines ?? [];
 }
 
 describe("starting a fleet on its hosts", () => {
   test("an agent-builds host builds the flake itself and starts what it built", async () => {
     const machines = await builtMachines();
     expect(machines.map((m) => m.name)).toEqual(["db", "web-1", "web-2"]);
-    const token = generateToken();
     const stateDir = join(scratch, "agent");
     // Agents build only remote flakes their operator allows: the same flake, served on loopback.
     const served = await serveFlakeTarball(flakeDir);
-    const agent = serveAgent({
-      listen: "127.0.0.1:0",
-      token,
-      stateDir,
-      allowedFlakes: ["http://127.0.0.1:*/*"],
-    });
+    const agent = serveTestAgent({ stateDir, allowedFlakes: ["http://127.0.0.1:*/*"] });
     try {
-      const lab = new RemoteHost({ name: "lab", url: agent.url, token, closures: "agent-builds" });
+      const lab = new ApiHost({
+        name: "lab",
+        url: agent.url,
+        token: agent.token,
+        closures: "agent-builds",
+      });
       const reports = await startOnHosts(machines, directory([lab]), {
         override: "lab",
         flake: `${served.url}#default`,
@@ -83,7 +80,7 @@ describe("starting a fleet on its hosts", () => {
 
   test("a failed closure copy fails its host only", async () => {
     const machines = await builtMachines();
-    const far: Host = new RemoteHost({
+    const far: Host = new ApiHost({
       name: "far",
       url: "http://127.0.0.1:1",
       token: generateToken(),
@@ -109,7 +106,7 @@ describe("starting a fleet on its hosts", () => {
 
   test("an agent-builds host without a flake is a config error before anything starts", async () => {
     const machines = await builtMachines();
-    const lab = new RemoteHost({ name: "lab", url: "http://127.0.0.1:1", token: generateToken() });
+    const lab = new ApiHost({ name: "lab", url: "http://127.0.0.1:1", token: generateToken() });
     let error: unknown;
     try {
       await startOnHosts(machines, directory([lab]), { override: "lab" });

@@ -30,7 +30,7 @@ export interface StartOnHostsOptions extends HostStartOptions {
  * Starts `machines` on their hosts.
  *
  * @example
- * const reports = await startOnHosts(fleet.manifest.machines, openHosts(fleet), { flake: "github:me/fleet#default" });
+ * const reports = await startOnHosts(fleet.manifest.machines, openHosts(fleet.project, supervisorCommand), { flake: "github:me/fleet#default" });
  */
 export async function startOnHosts(
   machines: ManifestMachine[],

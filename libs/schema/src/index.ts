@@ -2,4 +2,6 @@
 export * from "./errors.ts";
 export * from "./json-schema.ts";
 export * from "./manifest.ts";
+export * from "./supervisor-record.ts";
+export * from "./vm-event.ts";
 export * from "./vm-state.ts";

@@ -36,6 +36,10 @@ export const HealthResult = z.strictObject({
 });
 export type HealthResult = z.infer<typeof HealthResult>;
 
+/** Compose's health states: checks not yet passed since the start, passing, failing. */
+export const HealthStatus = z.enum(["starting", "healthy", "unhealthy"]);
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
 export const VmState = z.strictObject({
   schemaVersion: z.literal(1),
   name: MachineName,
@@ -55,6 +59,13 @@ export const VmState = z.strictObject({
   readyAt: z.iso.datetime().nullable(),
   health: z.array(HealthResult),
   initScript: z.string().nullable().describe('Guest /run/nohead/init-status: "started", "exited 0", …'),
+  /**
+   * The verdict of the latest periodic health check (the worker that watches the VM for life
+   * writes it); absent in states written before that, where the readiness checks are the latest.
+   */
+  healthStatus: HealthStatus.nullable().optional(),
+  /** When the health checks last ran (ISO 8601); absent: at readiness (`readyAt`). */
+  lastHealthCheck: z.iso.datetime().nullable().optional(),
   failure: z.string().nullable(),
   stop: z.strictObject({ method: StopMethod, at: z.iso.datetime(), durationMs: z.number() }).nullable(),
 });

@@ -46,6 +46,8 @@ export interface StartOptions {
    * clients); one key a line, no line breaks inside.
    */
   authorizedKeys?: string[];
+  /** Stop and start again the running VMs whose system is not the build's (else: reported outdated). */
+  recreate?: boolean;
   onProgress?: (p: StartProgress) => void;
 }
 
@@ -170,19 +172,22 @@ export class Fleet {
   }
 
   /**
-   * What {@link start} starts for `names` (default: every built machine): them, and the machines
-   * they depend on that are not running, dependencies first.
+   * What {@link start} starts for `names` (default: every built machine) and their dependencies:
+   * those not running (and, with `recreate`, the outdated ones), dependencies first.
    */
-  machinesToStart(names?: string[]): string[] {
+  machinesToStart(names?: string[], { recreate = false }: { recreate?: boolean } = {}): string[] {
     const wanted = names ?? this.manifest.machines.map((m) => m.name);
-    return this.withDependencies(wanted).filter(
-      (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
-    );
+    return this.withDependencies(wanted).filter((n) => {
+      const running = this.runningResult(n);
+      return !running || (running.outdated && recreate);
+    });
   }
 
   /**
-   * Starts `names` (default: every built machine) and their dependencies that are not running,
-   * dependencies first, each in its own worker; resolves when all are ready or failed.
+   * Starts `names` (default: every built machine) and their dependencies, dependencies first,
+   * each in its own worker; resolves when all are ready or failed. Like `compose up`, VMs that
+   * already run are left alone and reported as such; one whose system is not the build's is
+   * reported outdated, and stopped and started again only with `recreate`.
    */
   async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
     const {
@@ -191,9 +196,32 @@ export class Fleet {
       keepFailed = false,
       extraArgs = [],
       authorizedKeys = [],
+      recreate = false,
     } = options;
     const { onProgress = () => undefined } = options;
-    const toStart = this.machinesToStart(names);
+    const wanted = names ?? this.manifest.machines.map((m) => m.name);
+    const closure = this.withDependencies(wanted);
+    const leftAlone: StartResult[] = [];
+    const toRecreate: string[] = [];
+    for (const name of closure) {
+      const running = this.runningResult(name);
+      if (!running) continue;
+      if (running.outdated && recreate) toRecreate.push(name);
+      else {
+        leftAlone.push(running);
+        const detail = running.outdated
+          ? `outdated: runs an older system; \`nohead run ${name} --recreate\` starts it on the build's`
+          : "already running";
+        onProgress({ machine: name, readiness: running.readiness, detail, forwards: running.forwards });
+      }
+    }
+    for (const report of await this.stop(toRecreate)) {
+      if (!report.ok)
+        throw new NoheadError("failed", `could not be stopped to be recreated: ${report.error}`, {
+          machine: report.machine,
+        });
+    }
+    const toStart = closure.filter((n) => !leftAlone.some((r) => r.machine === n));
     const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }] = await Promise.all([
       import("./ssh-identity.ts"),
       import("./vm-pool.ts"),
@@ -220,7 +248,36 @@ export class Fleet {
         },
       };
     });
-    return startAll(specs, onProgress);
+    const started = specs.length > 0 ? await startAll(specs, onProgress) : [];
+    const byName = new Map([...leftAlone, ...started].map((r) => [r.machine, r]));
+    return closure.flatMap((n) => byName.get(n) ?? []);
+  }
+
+  /** The start result of `name` when it already runs (null otherwise), saying whether it is outdated. */
+  private runningResult(name: string): StartResult | null {
+    const status = vmStatus(this.project, name);
+    if (status.condition !== "running") return null;
+    const read = readState(vmPaths(this.project, name));
+    const system = read.kind === "ok" ? read.state.system : null;
+    const outdated = system !== null && system !== this.machine(name).system;
+    return {
+      machine: name,
+      ok: true,
+      alreadyRunning: true,
+      outdated,
+      readiness: status.readiness ?? "started",
+      pid: status.pid,
+      forwards: status.forwards,
+      health: status.health,
+      error: null,
+      consoleTail: [],
+      warnings: outdated
+        ? [
+            `runs an older system than the build's; \`nohead run ${name} --recreate\` starts it on the new one`,
+          ]
+        : [],
+      durationMs: 0,
+    };
   }
 
   /** Reconciled status of `names` (default: every machine the project knows). */

@@ -40,6 +40,12 @@ export interface StartResult {
   pid: number | null;
   forwards: BoundForward[];
   health: HealthResult[];
+  /** It was running already and was left alone (not started again). */
+  alreadyRunning: boolean;
+  /**
+   * It runs a system other than the build's (left alone: `--recreate` starts it on the new one).
+   */
+  outdated: boolean;
   /** Why it failed (null when ready). */
   error: string | null;
   /** The last console lines, when it failed. */
@@ -72,6 +78,8 @@ export async function startVm(
   const finish = (outcome: WatchOutcome): StartResult => ({
     machine: machine.name,
     ok: outcome.error === null,
+    alreadyRunning: false,
+    outdated: false,
     readiness: outcome.readiness,
     pid: outcome.pid,
     forwards: outcome.forwards,

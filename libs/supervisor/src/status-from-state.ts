@@ -17,6 +17,13 @@ export interface VmStatus {
   uptimeSeconds: number | null;
   forwards: BoundForward[];
   health: HealthResult[];
+  /**
+   * Whether its health checks pass: null when it is not running, has no checks, or its checks
+   * have not given a verdict yet (still starting).
+   */
+  healthy: boolean | null;
+  /** When its health checks last ran (ISO 8601), or null. */
+  lastHealthCheck: string | null;
   initScript: string | null;
   /** Why it failed, or what went wrong reading its state. */
   error: string | null;
@@ -42,6 +49,8 @@ export function statusFromState(state: VmState, now: number): VmStatus {
     uptimeSeconds: alive ? Math.max(0, Math.round((now - Date.parse(state.startedAt)) / 1000)) : null,
     forwards: state.forwards,
     health: state.health,
+    healthy: alive ? healthOf(state) : null,
+    lastHealthCheck: state.lastHealthCheck ?? (state.health.length > 0 ? state.readyAt : null),
     initScript: state.initScript,
     error:
       condition === "crashed"
@@ -50,6 +59,17 @@ export function statusFromState(state: VmState, now: number): VmStatus {
     stoppedBy: state.stop?.method ?? null,
     username: state.username,
   };
+}
+
+/**
+ * The health verdict of a running VM: the periodic checks' status when a watcher wrote one, else
+ * the checks its start ran (passing once it reached ready).
+ */
+function healthOf(state: VmState): boolean | null {
+  if (state.health.length === 0) return null;
+  if (state.healthStatus) return state.healthStatus === "starting" ? null : state.healthStatus === "healthy";
+  if (state.readiness === "ready") return state.health.every((h) => h.ok);
+  return state.readiness === "failed" ? false : null;
 }
 
 /** The status of a machine with no state: never started here (or, with `error`, unknown). */
@@ -62,6 +82,8 @@ export function notStartedStatus(name: string, error: string | null = null): VmS
     uptimeSeconds: null,
     forwards: [],
     health: [],
+    healthy: null,
+    lastHealthCheck: null,
     initScript: null,
     error,
     stoppedBy: null,

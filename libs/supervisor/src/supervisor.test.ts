@@ -130,6 +130,8 @@ describe("dependency ordering", () => {
   const result = (name: string, ok: boolean): StartResult => ({
     machine: name,
     ok,
+    alreadyRunning: false,
+    outdated: false,
     readiness: ok ? "ready" : "failed",
     pid: 1,
     forwards: [],

@@ -11,6 +11,8 @@ function skipped(machine: string, because: string): StartResult {
   return {
     machine,
     ok: false,
+    alreadyRunning: false,
+    outdated: false,
     readiness: "failed",
     pid: null,
     forwards: [],

@@ -2,7 +2,8 @@
  * `nohead agent serve` runs the agent (VMs on this machine for nohead CLIs elsewhere, over an
  * authenticated HTTP API, with a status page); `nohead agent token` makes the token it needs.
  */
-import { createTokenFile, defaultTokenFile, runAgentUntilSignal } from "@nohead/agent";
+import { runAgentUntilSignal } from "@nohead/agent";
+import { createTokenFile, defaultTokenFile } from "@nohead/hosts";
 import type { GlobalOptions } from "../program.ts";
 
 interface ServeOptions {

@@ -1,9 +1,10 @@
 /** `nohead destroy <vm>|--all`: stop, then delete the disk and state (asks first unless --yes). */
 import { createInterface } from "node:readline/promises";
+import { LOCAL_HOST } from "@nohead/hosts";
 import { usageError } from "@nohead/schema";
 import pc from "picocolors";
 import { openFleet } from "../open-fleet.ts";
-import { recordPlacement, remoteHostOf } from "../placement.ts";
+import { hostOf, neverRan, notRunningReport, recordPlacement } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 export async function run([names, options]: unknown[], globals: GlobalOptions): Promise<number> {
@@ -33,9 +34,9 @@ export async function run([names, options]: unknown[], globals: GlobalOptions): 
   }
   const reports = await Promise.all(
     targets.map(async (name) => {
-      const host = await remoteHostOf(fleet, name);
-      const report = host ? await host.destroy(name) : await fleet.destroy(name);
-      if (host && report.ok) recordPlacement(fleet, "local", [name]);
+      if (neverRan(fleet, name)) return notRunningReport(name); // no disk, no state: nothing to delete
+      const report = await hostOf(fleet, name).destroy(name);
+      if (report.ok) recordPlacement(fleet, LOCAL_HOST, [name]); // forgotten wherever it ran
       return report;
     }),
   );

@@ -7,7 +7,8 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateToken, serveAgent } from "@nohead/agent";
+import { serveAgent } from "@nohead/agent";
+import { generateToken } from "@nohead/hosts";
 import { z } from "zod";
 import { diskCheck } from "../doctor/disk-check.ts";
 import { hostKernel } from "../doctor/guest-probe.ts";

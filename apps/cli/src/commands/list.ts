@@ -33,11 +33,12 @@ export function runningVmNames(cwd: string, result?: string): string[] {
 async function runningOnHosts(
   result: string | undefined,
 ): Promise<{ names: string[]; placed: string[]; ok: boolean }> {
-  const [{ openFleet }, { remoteGroups }] = await Promise.all([
+  const [{ openFleet }, { byHost, readPlacement }] = await Promise.all([
     import("../open-fleet.ts"),
     import("../placement.ts"),
   ]);
-  const groups = await remoteGroups(openFleet({ result: result ?? "result" }));
+  const fleet = openFleet({ result: result ?? "result" });
+  const groups = byHost(fleet, Object.keys(readPlacement(fleet)));
   const names: string[] = [];
   let ok = true;
   for (const { host, machines } of groups) {

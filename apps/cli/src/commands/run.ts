@@ -1,18 +1,19 @@
 /**
- * `nohead run <vm> [qemu args…]` and `nohead runall`: start VMs (dependencies first) and return
- * when they are ready, with a live line per VM; `--attach` stays in the foreground, streams the
+ * `nohead run <vm> [qemu args…]` and `nohead runall`: start VMs (dependencies first) on their
+ * hosts — this computer's supervisor or agents — and return when they are ready, with a live line
+ * per VM; VMs that already run are left alone. `--attach` stays in the foreground, streams the
  * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
  */
 
 import { readFileSync, writeSync } from "node:fs";
-import type { HostStartOptions } from "@nohead/hosts";
+import { type HostStartOptions, LOCAL_HOST } from "@nohead/hosts";
 import type { ManifestMachine } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
-import { recordPlacement } from "../placement.ts";
+import { missingHostError, projectHosts, readPlacement, recordPlacement } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 import { StartView } from "../start-view.ts";
 
@@ -22,6 +23,7 @@ export interface RunOptions {
   noui?: boolean;
   fresh?: boolean;
   keepFailed?: boolean;
+  recreate?: boolean;
   attach?: boolean;
   restart?: "no" | "on-failure";
   json?: boolean;
@@ -44,28 +46,28 @@ export async function startAndReport(
 ): Promise<number> {
   const fleet = openFleet(globals);
   if (names) for (const name of names) fleet.machine(name);
-  const machines = fleet.machinesToStart(names).map((n) => fleet.machine(n));
-  const starting = new Set(machines.map((m) => m.name));
+  const wanted = names ?? fleet.manifest.machines.map((m) => m.name);
+  const recreate = options.recreate ?? false;
+  const starting = new Set(fleet.machinesToStart(names, { recreate }));
   const waitsFor = Object.fromEntries(
-    machines.map((m) => [m.name, m.dependsOn.filter((d) => starting.has(d))]),
+    [...starting].map((n) => [n, fleet.machine(n).dependsOn.filter((d) => starting.has(d))]),
   );
   const view = options.json ? undefined : new StartView([...starting], { waitsFor });
-  const elsewhere = options.host !== undefined || machines.some((m) => m.host !== null && m.host !== "local");
-  const start = {
-    display: displayOf(options),
-    fresh: options.fresh ?? false,
-    keepFailed: options.keepFailed ?? false,
-    onProgress: view ? view.update.bind(view) : () => undefined,
-  };
   const interrupted = () => {
     view?.stop();
     writeSync(2, `\n${interruptedMessage(fleet.running(), globals.result)}\n`);
     process.exit(130);
   };
   process.once("SIGINT", interrupted);
-  const results: StartResult[] = elsewhere
-    ? await startElsewhere(fleet, machines, options.host, { ...start, qemuArgs: extraArgs })
-    : await fleet.start(names, { ...start, extraArgs });
+  const machines = fleet.withDependencies(wanted).map((n) => fleet.machine(n));
+  const results = await startOnTheirHosts(fleet, machines, options.host, {
+    display: displayOf(options),
+    fresh: options.fresh ?? false,
+    keepFailed: options.keepFailed ?? false,
+    recreate,
+    qemuArgs: extraArgs,
+    onProgress: view ? view.update.bind(view) : () => undefined,
+  });
   process.off("SIGINT", interrupted);
   view?.finish(results);
   if (options.json) process.stdout.write(`${JSON.stringify({ machines: results }, null, 2)}\n`);
@@ -88,19 +90,28 @@ export function interruptedMessage(running: string[], result: string): string {
 }
 
 /**
- * Starts machines on the hosts they are placed on (`host` option, or `--host` for all), copying
- * closures as each host declares, and records where each one runs. The guests authorize the
- * project's SSH key wherever they run, so `nohead ssh` logs in there too.
+ * Starts machines on their hosts — this computer's supervisor or agents — and records where each
+ * one runs: `--host` for all of them, else where a machine was recorded (its disk is there), else
+ * its `host` option, else this computer; closures travel as each host declares. The guests
+ * authorize the project's SSH key wherever they run, so `nohead ssh` logs in there too.
  */
-async function startElsewhere(
+async function startOnTheirHosts(
   fleet: Fleet,
   machines: ManifestMachine[],
   override: string | undefined,
   options: HostStartOptions,
 ): Promise<StartResult[]> {
-  const { openHosts, startOnHosts } = await import("@nohead/hosts");
+  const { startOnHosts } = await import("@nohead/hosts");
+  const hosts = projectHosts(fleet);
+  const recorded = readPlacement(fleet);
+  for (const m of machines) {
+    const host = recorded[m.name];
+    if (override === undefined && host !== undefined && !hosts.declared.has(host))
+      throw missingHostError(fleet, host);
+  }
+  const placed = machines.map((m) => ({ ...m, host: recorded[m.name] ?? m.host }));
   const projectKey = readFileSync(ensureSshIdentity(fleet.project).publicKey, "utf8").trim();
-  const reports = await startOnHosts(machines, openHosts(fleet), {
+  const reports = await startOnHosts(placed, hosts, {
     ...options,
     authorizedKeys: [projectKey],
     override,
@@ -112,8 +123,26 @@ async function startElsewhere(
       report.host,
       report.results.map((r) => r.machine),
     );
-    if (report.error) process.stderr.write(`${pc.red("✖")} host ${pc.bold(report.host)}: ${report.error}\n`);
     results.push(...report.results);
+    if (report.error === null) continue;
+    process.stderr.write(`${pc.red("✖")} host ${pc.bold(report.host)}: ${report.error}\n`);
+    // The host failed as a whole: each of its machines failed with its error.
+    for (const m of placed.filter((p) => (override ?? p.host ?? LOCAL_HOST) === report.host)) {
+      results.push({
+        machine: m.name,
+        ok: false,
+        alreadyRunning: false,
+        outdated: false,
+        readiness: "failed",
+        pid: null,
+        forwards: [],
+        health: [],
+        error: `host ${report.host}: ${report.error}`,
+        consoleTail: [],
+        warnings: [],
+        durationMs: 0,
+      });
+    }
   }
   return results;
 }

@@ -5,11 +5,10 @@
  * SSH (the hosts file's `sshTarget`), where its forward listens.
  */
 import type { Host } from "@nohead/hosts";
-import { probeSshBanner } from "@nohead/qemu";
 import { NoheadError, UserName } from "@nohead/schema";
-import { ensureSshIdentity, type Fleet, type VmStatus, vmStatus } from "@nohead/supervisor";
+import { ensureSshIdentity, type VmStatus } from "@nohead/supervisor";
 import { openFleet } from "../open-fleet.ts";
-import { remoteHostOf } from "../placement.ts";
+import { hostOf } from "../placement.ts";
 import { splitSshArguments } from "../ssh-arguments.ts";
 import type { GlobalOptions } from "../program.ts";
 
@@ -62,8 +61,7 @@ export async function run([name, sshArgs, options]: unknown[], globals: GlobalOp
   const { wait = 60 } = options as { wait?: number };
   const fleet = openFleet(globals);
   const [vm] = fleet.resolveNames([name as string]) as [string];
-  const host = await remoteHostOf(fleet, vm);
-  const destination = host ? await onHost(host, vm, wait) : await onThisComputer(fleet, vm, wait);
+  const destination = await onHost(hostOf(fleet, vm), vm, wait);
   const key = ensureSshIdentity(fleet.project).privateKey;
   const child = Bun.spawn(sshArgv(key, destination, sshArgs as string[]), {
     stdio: ["inherit", "inherit", "inherit"],
@@ -84,41 +82,13 @@ function sshForward(vm: string, status: VmStatus) {
   return forward;
 }
 
-/** A VM here: its forward, once sshd answers on it (at most `wait` seconds). */
-async function onThisComputer(fleet: Fleet, vm: string, wait: number): Promise<SshDestination> {
-  const status = vmStatus(fleet.project, vm);
-  if (status.condition !== "running") throw notRunning(vm, status.condition);
-  const forward = sshForward(vm, status);
-  const deadline = performance.now() + wait * 1000;
-  for (;;) {
-    const probe = await probeSshBanner(forward.hostAddress, forward.hostPort, 3000);
-    if (probe.ok) break;
-    if (performance.now() > deadline) {
-      throw new NoheadError(
-        "failed",
-        `sshd did not answer on ${forward.hostAddress}:${forward.hostPort} within ${wait}s (${probe.detail})`,
-        {
-          machine: vm,
-          hint: `check the console: nohead logs ${vm}`,
-        },
-      );
-    }
-    await Bun.sleep(500);
-  }
-  return {
-    user: status.username ?? "nixy",
-    address: forward.hostAddress,
-    port: forward.hostPort,
-    proxyCommand: null,
-  };
-}
-
 /**
- * A VM on an agent: its forward on the agent's host, reached through the host's SSH, once the
- * agent reports it `ready` (its SSH banner answered there) — waiting at most `wait` seconds.
+ * A VM's forward as its host sees it — reached directly on this computer, through the host's SSH
+ * (`sshTarget`) on an agent — once the host reports it `ready` (its SSH banner answered there),
+ * waiting at most `wait` seconds.
  */
 async function onHost(host: Host, vm: string, wait: number): Promise<SshDestination> {
-  if (!host.capabilities.ssh || !host.sshTarget) {
+  if (!host.capabilities.ssh) {
     throw new NoheadError(
       "config",
       `runs on host ${host.name}, which has no sshTarget: nohead ssh reaches its guests through the host's SSH`,
@@ -140,7 +110,7 @@ async function onHost(host: Host, vm: string, wait: number): Promise<SshDestinat
         // The forward's address as the host sees it; one bound to every address is on its loopback too.
         address: forward.hostAddress === "0.0.0.0" ? "127.0.0.1" : forward.hostAddress,
         port: forward.hostPort,
-        proxyCommand: sshJumpProxyCommand(host.sshTarget, host.sshOptions),
+        proxyCommand: host.sshTarget ? sshJumpProxyCommand(host.sshTarget, host.sshOptions) : null,
       };
     }
     if (performance.now() > deadline) {

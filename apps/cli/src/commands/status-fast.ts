@@ -11,6 +11,18 @@ import { findProjectOfResult, vmPaths } from "@nohead/supervisor/project";
 import { readStateFile } from "@nohead/supervisor/state-file";
 import { notStartedStatus, statusFromState } from "@nohead/supervisor/status-from-state";
 import type { HostedStatus } from "../status-view.ts";
+import { type SupervisorSummary, supervisorForStatus } from "../status-supervisor.ts";
+
+/** The statuses and the supervisor, or undefined when the full command must decide. */
+export function fastStatus(
+  cwd: string,
+  result = "result",
+): { statuses: HostedStatus[]; supervisor: SupervisorSummary | null } | undefined {
+  const statuses = fastStatuses(cwd, result);
+  if (!statuses) return undefined;
+  const running = statuses.some((s) => s.condition === "running");
+  return { statuses, supervisor: supervisorForStatus(findProjectOfResult(cwd, result), running) };
+}
 
 /** The statuses, or undefined when the full command must decide. */
 export function fastStatuses(cwd: string, result = "result"): HostedStatus[] | undefined {

@@ -12,7 +12,12 @@ import { readProcStat } from "@nohead/supervisor/process-identity";
 import { runCli } from "../../../../tests/support/run-cli.ts";
 
 const sleeper = spawn("sleep", ["120"], { stdio: "ignore" });
-afterAll(() => sleeper.kill("SIGKILL"));
+/** Supervisors status started for these projects (they would end by themselves once `sleep` does). */
+const supervisors: number[] = [];
+afterAll(() => {
+  sleeper.kill("SIGKILL");
+  for (const pid of supervisors) process.kill(pid, "SIGTERM");
+});
 
 function project(states: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), "nohead-status-"));
@@ -64,6 +69,11 @@ describe("nohead status", () => {
     const strip = (text: string) =>
       (JSON.parse(text).machines as Record<string, unknown>[]).map(({ uptimeSeconds: _u, ...rest }) => rest);
     expect(strip(fast.stdout)).toEqual(strip(full.stdout));
+    // A VM runs here and no supervisor did: status started one (once) and both report it.
+    const supervisor = JSON.parse(fast.stdout).supervisor as { pid: number };
+    expect(supervisor.pid).toBeGreaterThan(0);
+    expect(JSON.parse(full.stdout).supervisor).toEqual(supervisor);
+    supervisors.push(supervisor.pid);
     const [alive, gone] = JSON.parse(fast.stdout).machines;
     expect(alive).toMatchObject({
       name: "alive",
@@ -75,7 +85,7 @@ describe("nohead status", () => {
     expect(alive.uptimeSeconds).toBeGreaterThanOrEqual(64);
     expect(gone).toMatchObject({ name: "gone", condition: "crashed", pid: null });
     const table = await runCli(["status"], { cwd: dir });
-    expect(table.stdout).toMatch(/^alive\s+running\s+ready\s+\d+\s+1m0\ds\s+ssh 41000→22\s+exited 0$/m);
+    expect(table.stdout).toMatch(/^alive\s+running\s+ready\s+-\s+\d+\s+1m0\ds\s+ssh 41000→22\s+exited 0$/m);
     expect(table.stdout).toContain(
       "! gone: QEMU (pid 4194304) is gone without a stop; last readiness booted",
     );

@@ -5,14 +5,8 @@
  * address bar; the session it gets lives in this process only (see the agent's page-sessions.ts).
  */
 import { basename } from "node:path";
-import {
-  AGENT_VERSION,
-  createApp,
-  generateToken,
-  IDLE_TIMEOUT_SECONDS,
-  isLoopback,
-  parseListen,
-} from "@nohead/agent";
+import { AGENT_VERSION, isLoopback, parseListen } from "@nohead/agent";
+import { createApp, generateToken, serveApp } from "@nohead/hosts";
 import { NoheadError, usageError } from "@nohead/schema";
 import { openFleet } from "../open-fleet.ts";
 import type { GlobalOptions } from "../program.ts";
@@ -34,14 +28,9 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
     version: AGENT_VERSION,
     title: `nohead — ${basename(fleet.project.root)}`,
   });
-  let server: ReturnType<typeof Bun.serve>;
+  let server: ReturnType<typeof serveApp>;
   try {
-    server = Bun.serve({
-      hostname: address.hostname,
-      port: address.port,
-      idleTimeout: IDLE_TIMEOUT_SECONDS,
-      fetch: (request, srv) => app.fetch(request, { server: srv }),
-    });
+    server = serveApp(app, { hostname: address.hostname, port: address.port });
   } catch (error) {
     if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
     throw new NoheadError("conflict", `${listen} is in use by another process (another \`nohead ui\`?)`, {
@@ -57,6 +46,6 @@ export async function run([options]: unknown[], globals: GlobalOptions): Promise
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await server.stop(true);
+  await server.stop();
   return 0;
 }

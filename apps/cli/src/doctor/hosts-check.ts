@@ -2,7 +2,7 @@
  * The hosts files (docs/hosts.md): valid, and each declared agent answering `/v1/health` within a
  * deadline, with a token file nohead can use. One check per host.
  */
-import { readTokenFile } from "@nohead/agent";
+import { readTokenFile } from "@nohead/hosts";
 import { hostsFileLocations, loadHosts, type ResolvedHost } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { findProject } from "@nohead/supervisor";

@@ -48,5 +48,7 @@ view.finish(
     consoleTail: [],
     warnings: [],
     durationMs: 1000,
+    alreadyRunning: false,
+    outdated: false,
   })),
 );

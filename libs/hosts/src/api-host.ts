@@ -1,12 +1,15 @@
 /**
- * A nohead agent as a Host, through Hono's typed client (`hc<AgentApp>`): the request and
- * response types come from the agent's own routes, so client and server cannot drift apart.
- * An error answer becomes a NoheadError of the same kind, its message naming the host.
+ * The one Host implementation: the host API (libs/hosts/src/api) reached through Hono's typed
+ * client (`hc<AgentApp>`) — on an agent over TCP with its token, or on the project's supervisor
+ * over its unix socket — so the request and response types come from the app's own routes and
+ * client and server cannot drift apart. An error answer becomes a NoheadError of the same kind,
+ * its message naming the host.
  */
-import type { AgentApp, ErrorBody } from "@nohead/agent";
+import type { ErrorBody } from "./api/agent-api.ts";
+import type { AgentApp } from "./api/app.ts";
 import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
 import type { ExecResult } from "@nohead/qemu";
-import { type ErrorKind, type ManifestMachine, NoheadError } from "@nohead/schema";
+import { type ErrorKind, type ManifestMachine, NoheadError, type VmEvent } from "@nohead/schema";
 import type { StartProgress, StartResult, StopReport, VmStatus } from "@nohead/supervisor";
 import { hc } from "hono/client";
 import type {
@@ -16,6 +19,8 @@ import type {
   HostCapabilities,
   HostLogOptions,
   HostStartOptions,
+  StreamedExecEnd,
+  StreamingExecOptions,
 } from "./host.ts";
 import type { ResolvedHost } from "./hosts-file.ts";
 import { readSse } from "./sse-events.ts";
@@ -25,47 +30,83 @@ type AnswerLike = Pick<Response, "ok" | "status" | "body" | "json">;
 
 const ERROR_KINDS = new Set<string>(["usage", "config", "not-found", "conflict", "failed"]);
 
-export interface RemoteHostOptions {
+/** Where the host API answers: an agent's URL and token, or the supervisor's unix socket. */
+export type HostEndpoint =
+  | { url: string; token: string }
+  | {
+      /** The socket's path, once something answers there (the supervisor is started on demand). */
+      unix: () => Promise<string>;
+      /** Said in errors: what listens on the socket. */
+      what: string;
+      /** What to do when it does not answer (where its log is). */
+      hint: string;
+    };
+
+export type ApiHostOptions = HostEndpoint & {
   name: string;
-  /** The agent's base URL. */
-  url: string;
-  token: string;
   closures?: ClosureTransport;
   sshTarget?: string | undefined;
   sshOptions?: readonly string[] | undefined;
-}
+  /** The host shows VM windows (`-w`): only this computer. Default false. */
+  windows?: boolean;
+};
 
-export class RemoteHost implements Host {
+export class ApiHost implements Host {
   readonly name: string;
-  readonly url: string;
+  /** Where it is, for messages: a URL or `the project's supervisor (unix socket)`. */
+  readonly where: string;
   readonly closures: ClosureTransport;
   readonly sshTarget: string | undefined;
   readonly sshOptions: readonly string[] | undefined;
   /**
-   * The guests' forwarded ports are on the agent's loopback: `nohead ssh` reaches them through
-   * the host's SSH, so only when the hosts file gives its `sshTarget`.
+   * The guests' forwarded ports are on the host's loopback: `nohead ssh` reaches them directly on
+   * this computer, and through the host's SSH elsewhere, so only when the hosts file gives its
+   * `sshTarget`.
    */
   readonly capabilities: HostCapabilities;
   private readonly client: ReturnType<typeof hc<AgentApp>>;
+  private readonly unreachableHint: string;
 
   /**
    * @example
-   * const lab = new RemoteHost({ name: "lab", url: "https://lab:7420", token });
+   * const lab = new ApiHost({ name: "lab", url: "https://lab:7420", token });
    * await lab.start(manifest.machines.filter((m) => m.host === "lab"));
+   * const here = new ApiHost({ name: "local", unix: async () => socket, what: "the supervisor", closures: "local" });
    */
-  constructor({ name, url, token, closures = "agent-builds", sshTarget, sshOptions }: RemoteHostOptions) {
+  constructor(options: ApiHostOptions) {
+    const { name, closures = "agent-builds", sshTarget, sshOptions, windows = false } = options;
     this.name = name;
-    this.url = url.replace(/\/+$/, "");
     this.closures = closures;
     this.sshTarget = sshTarget;
     this.sshOptions = sshOptions;
-    this.capabilities = { exec: true, logs: true, build: true, ssh: sshTarget !== undefined };
-    this.client = hc<AgentApp>(this.url, { headers: { Authorization: `Bearer ${token}` } });
+    const onThisComputer = "unix" in options;
+    this.capabilities = {
+      exec: true,
+      logs: true,
+      build: true,
+      ssh: onThisComputer || sshTarget !== undefined,
+      windows,
+    };
+    if ("unix" in options) {
+      const { unix } = options;
+      this.where = options.what;
+      this.unreachableHint = options.hint;
+      // The host name in the URL is never resolved: the request goes to the socket.
+      this.client = hc<AgentApp>("http://supervisor", {
+        fetch: async (input: string | URL | Request, init?: RequestInit) =>
+          fetch(input, { ...init, unix: await unix() }),
+      });
+    } else {
+      this.where = options.url.replace(/\/+$/, "");
+      this.unreachableHint =
+        "check that `nohead agent serve` runs there and that the URL in the hosts file is right";
+      this.client = hc<AgentApp>(this.where, { headers: { Authorization: `Bearer ${options.token}` } });
+    }
   }
 
   /** The host declared as `host` in the hosts file (its token read from its token file). */
-  static fromHostsFile(host: ResolvedHost, readToken: (file: string) => string): RemoteHost {
-    return new RemoteHost({
+  static fromHostsFile(host: ResolvedHost, readToken: (file: string) => string): ApiHost {
+    return new ApiHost({
       name: host.name,
       url: host.url,
       token: readToken(host.tokenFile),
@@ -82,7 +123,8 @@ export class RemoteHost implements Host {
 
   async start(machines: ManifestMachine[], options: HostStartOptions = {}): Promise<StartResult[]> {
     const { display = "none", fresh = false, qemuArgs, authorizedKeys = [], onProgress } = options;
-    if (display !== "none") {
+    const { recreate = false, keepFailed = false } = options;
+    if (display !== "none" && !this.capabilities.windows) {
       throw new NoheadError("usage", `host ${this.name} runs machines headless; it cannot show windows`, {
         hint: "drop -w/--window for machines placed on an agent",
       });
@@ -91,6 +133,8 @@ export class RemoteHost implements Host {
       machines,
       display,
       fresh,
+      ...(recreate ? { recreate } : {}),
+      ...(keepFailed ? { keepFailed } : {}),
       ...(qemuArgs && qemuArgs.length > 0 ? { qemuArgs } : {}),
       ...(authorizedKeys.length > 0 ? { authorizedKeys } : {}),
     };
@@ -104,15 +148,24 @@ export class RemoteHost implements Host {
     return result.machines;
   }
 
-  async stop(names?: string[]): Promise<StopReport[]> {
+  async stop(names?: string[], { powerdownMs }: { powerdownMs?: number } = {}): Promise<StopReport[]> {
     const targets =
       names ?? (await this.status()).filter((s) => s.condition === "running").map((s) => s.name);
+    const json =
+      powerdownMs === undefined ? {} : { timeoutSeconds: Math.max(1, Math.ceil(powerdownMs / 1000)) };
+    // Each machine gets its own report: one that cannot be stopped does not hide the others.
     return Promise.all(
-      targets.map(async (name) =>
-        this.json<StopReport>(
-          await this.call(() => this.client.v1.vms[":name"].stop.$post({ param: { name }, json: {} })),
-        ),
-      ),
+      targets.map(async (name): Promise<StopReport> => {
+        try {
+          return await this.json<StopReport>(
+            await this.call(() => this.client.v1.vms[":name"].stop.$post({ param: { name }, json })),
+          );
+        } catch (error) {
+          if (error instanceof NoheadError && error.kind === "not-found") throw error;
+          const message = error instanceof Error ? error.message : String(error);
+          return { machine: name, ok: false, method: null, durationMs: 0, error: message };
+        }
+      }),
     );
   }
 
@@ -140,6 +193,31 @@ export class RemoteHost implements Host {
     );
   }
 
+  async execStreaming(
+    name: string,
+    argv: string[],
+    { timeoutMs = 60_000, onOutput }: StreamingExecOptions,
+  ): Promise<StreamedExecEnd> {
+    const timeoutSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+    const response = await this.call(() =>
+      this.client.v1.vms[":name"].exec.stream.$post({ param: { name }, json: { argv, timeoutSeconds } }),
+    );
+    if (response.body) {
+      for await (const { event, data } of readSse(response.body)) {
+        if (event === "stdout" || event === "stderr") onOutput(event, Buffer.from(data, "base64"));
+        else if (event === "end") return JSON.parse(data) as StreamedExecEnd;
+        else if (event === "error") throw this.errorOf(JSON.parse(data) as ErrorBody, 500);
+      }
+    }
+    throw new NoheadError(
+      "failed",
+      `host ${this.name} ended the output of \`${argv.join(" ")}\` without its exit`,
+      {
+        machine: name,
+      },
+    );
+  }
+
   async *logs(
     name: string,
     { follow = false, lines = 100, signal }: HostLogOptions = {},
@@ -155,6 +233,22 @@ export class RemoteHost implements Host {
       for await (const { event, data } of readSse(response.body)) {
         if (event === "line") yield data;
         else if (event === "end") return;
+        else if (event === "error") throw this.errorOf(JSON.parse(data) as ErrorBody, 500);
+      }
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error;
+    }
+  }
+
+  async *events({ signal }: { signal?: AbortSignal } = {}): AsyncIterable<VmEvent> {
+    const response = await this.call(() =>
+      this.client.v1.events.$get({}, signal ? { init: { signal } } : {}),
+    );
+    if (!response.body) return;
+    try {
+      for await (const { event, data } of readSse(response.body)) {
+        if (event === "vm") yield JSON.parse(data) as VmEvent;
         else if (event === "error") throw this.errorOf(JSON.parse(data) as ErrorBody, 500);
       }
     } catch (error) {
@@ -191,14 +285,10 @@ export class RemoteHost implements Host {
       response = await request();
     } catch (error) {
       if (error instanceof Error && error.name === "AbortError") throw error;
-      throw new NoheadError(
-        "failed",
-        `cannot reach the agent of host ${this.name} at ${this.url}: ${String(error)}`,
-        {
-          hint: "check that `nohead agent serve` runs there and that the URL in the hosts file is right",
-          cause: error,
-        },
-      );
+      throw new NoheadError("failed", `cannot reach host ${this.name} (${this.where}): ${String(error)}`, {
+        hint: this.unreachableHint,
+        cause: error,
+      });
     }
     if (response.ok) return response;
     const body = (await response.json().catch(() => null)) as ErrorBody | null;

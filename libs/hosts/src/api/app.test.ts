@@ -18,10 +18,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
-import { readSse } from "../../../libs/hosts/src/sse-events.ts";
-import { makeBuildFlake } from "../../../tests/support/build-flake.ts";
-import { addToStore } from "../../../tests/support/fixture-in-store.ts";
-import { serveFlakeTarball } from "../../../tests/support/flake-tarball.ts";
+import { makeBuildFlake } from "../../../../tests/support/build-flake.ts";
+import { addToStore } from "../../../../tests/support/fixture-in-store.ts";
+import { serveFlakeTarball } from "../../../../tests/support/flake-tarball.ts";
+import { readSse } from "../sse-events.ts";
 import { openAgentFleet } from "./agent-fleet.ts";
 import { createApp } from "./app.ts";
 
@@ -374,6 +374,8 @@ describe("a VM's state and console on disk", () => {
       uptimeSeconds: null,
       forwards: [],
       health: [],
+      healthy: null,
+      lastHealthCheck: null,
       initScript: null,
       error: null,
       stoppedBy: null,

@@ -4,7 +4,8 @@
  * survives the file being recreated (a restart truncates it: reading starts over).
  */
 import { existsSync, statSync } from "node:fs";
-import { consoleTail, stripTerminalControls } from "@nohead/supervisor";
+import { consoleTail } from "./console-tail.ts";
+import { stripTerminalControls } from "./terminal-controls.ts";
 
 export interface FollowOptions {
   /** How many last lines to give first. */

@@ -5,7 +5,7 @@
  */
 import { MachineName, ManifestMachine } from "@nohead/schema";
 import { z } from "zod";
-import { qemuArgsProblems } from "./qemu-args.ts";
+import { qemuArgsProblems } from "./allowed-qemu-args.ts";
 
 /** `:name` in `/v1/vms/:name/…`: a machine name (hostname label), never a path. */
 export const VmNameParam = z.strictObject({ name: MachineName });
@@ -32,8 +32,23 @@ export const OpenSshPublicKey = z
 /** `POST /v1/vms/start` before the host-specific checks of {@link startRequestSchema}. */
 export const StartRequest = z.strictObject({
   machines: z.array(ManifestMachine).min(1).max(64).describe("The machines to start (manifest entries)"),
-  display: z.literal("none").optional().describe("Agents run headless; only `none` is accepted"),
+  display: z
+    .enum(["none", "window"])
+    .optional()
+    .describe(
+      "`none` (headless, default); `window` only where the host shows windows (the local supervisor)",
+    ),
   fresh: z.boolean().optional().describe("Recreate the machines' disks"),
+  keepFailed: z
+    .boolean()
+    .optional()
+    .describe("Leave a machine that fails to become ready running, to debug it (default false)"),
+  recreate: z
+    .boolean()
+    .optional()
+    .describe(
+      "Stop and start again running machines whose system is not the one sent (else: reported outdated)",
+    ),
   qemuArgs: z
     .array(z.string().max(MAX_ARG))
     .max(64)
@@ -55,10 +70,13 @@ export type StartRequest = z.infer<typeof StartRequest>;
 
 export interface StartChecks {
   /** Where secret files must live on the agent host. */
-  secretsDir: string;
+  /** null: anywhere (the local supervisor). */
+  secretsDir: string | null;
   allowQemuArgs: boolean;
-  /** The host addresses forwards may bind (the agent's `--allow-forward-address`). */
-  forwardAddresses: string[];
+  /** Accept `display: "window"`. */
+  allowWindows: boolean;
+  /** The host addresses forwards may bind (the agent's `--allow-forward-address`); null: any. */
+  forwardAddresses: string[] | null;
   /** Why each path is not an acceptable store path (null when it is), in order. */
   storePathProblems: (paths: string[]) => Promise<(string | null)[]>;
 }
@@ -84,6 +102,13 @@ export function startRequestSchema(checks: StartChecks) {
         }
       }
     }
+    if (body.display === "window" && !checks.allowWindows) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["display"],
+        message: "this host runs machines headless; it cannot show windows",
+      });
+    }
     const seen = new Set<string>();
     body.machines.forEach((machine, i) => {
       if (seen.has(machine.name)) {
@@ -95,7 +120,7 @@ export function startRequestSchema(checks: StartChecks) {
       }
       seen.add(machine.name);
       machine.forwards.forEach((forward, j) => {
-        if (!checks.forwardAddresses.includes(forward.hostAddress)) {
+        if (checks.forwardAddresses !== null && !checks.forwardAddresses.includes(forward.hostAddress)) {
           ctx.addIssue({
             code: "custom",
             path: ["machines", i, "forwards", j, "hostAddress"],
@@ -104,7 +129,7 @@ export function startRequestSchema(checks: StartChecks) {
         }
       });
       machine.secrets.forEach((secret, j) => {
-        if (!isInside(secret.hostPath, checks.secretsDir)) {
+        if (checks.secretsDir !== null && !isInside(secret.hostPath, checks.secretsDir)) {
           ctx.addIssue({
             code: "custom",
             path: ["machines", i, "secrets", j, "hostPath"],

@@ -15,8 +15,8 @@ import type { RunnerTrust } from "./runner-trust.ts";
 export const STORE_OBJECT_NAME = /^[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
 
 export interface StorePathOptions {
-  /** The Nix store directory (default /nix/store). */
-  storeDir: string;
+  /** The Nix store directory (default /nix/store); null: any absolute, normalised path. */
+  storeDir: string | null;
   /** The operator's stricter rule, when set: only built or signed closures. */
   trust?: RunnerTrust | null;
 }
@@ -29,7 +29,9 @@ function storeObjectOf(path: string, storeDir: string): string | null {
 }
 
 /**
- * Why each of `paths` is not acceptable (null when it is), in order.
+ * Why each of `paths` is not acceptable (null when it is), in order. With a null `storeDir` (the
+ * project's supervisor, whose one client is its own user) any absolute, normalised path will do
+ * and need not exist yet: a runner that is missing fails its start with its own message.
  *
  * @example
  * await storePathProblems(["/nix/store/…-run-web/bin/run", "/usr/bin/env"], { storeDir: "/nix/store" })
@@ -39,6 +41,7 @@ export async function storePathProblems(
   paths: string[],
   { storeDir, trust = null }: StorePathOptions,
 ): Promise<(string | null)[]> {
+  if (storeDir === null) return paths.map(normalisedPathProblem);
   let realStore: string;
   try {
     realStore = realpathSync(storeDir);
@@ -76,4 +79,9 @@ export async function storePathProblems(
     }
     return null;
   });
+}
+
+function normalisedPathProblem(path: string): string | null {
+  const normalised = path.startsWith("/") && !path.split("/").some((s) => s === "." || s === "..");
+  return normalised ? null : `must be an absolute, normalised path, got ${path}`;
 }

@@ -9,7 +9,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ManifestMachine, NoheadError } from "@nohead/schema";
-import { Fleet, type StartOptions, type StartResult, vmPaths } from "@nohead/supervisor";
+import { Fleet, FleetEvents, type StartOptions, type StartResult, vmPaths } from "@nohead/supervisor";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -24,7 +24,7 @@ import {
   startRequestSchema,
   VmNameParam,
 } from "./agent-api.ts";
-import { followConsole } from "./console-follow.ts";
+import { followConsole } from "@nohead/supervisor";
 import { errorAnswer, onAgentError, onAgentNotFound } from "./error-response.ts";
 import { buildFlake, clientOutcome } from "./flake-build.ts";
 import { flakePattern, flakeRefProblem } from "./flake-policy.ts";
@@ -35,10 +35,13 @@ import { pageRoutes } from "./page/page-routes.tsx";
 import { PageSessions } from "./page-sessions.ts";
 import { requestGuard } from "./request-guard.ts";
 import { RunnerTrust } from "./runner-trust.ts";
+import { socketOwnerAuth } from "./socket-owner-auth.ts";
 import { storePathProblems } from "./store-path.ts";
 import { type AuthVia, tokenAuth } from "./token-auth.ts";
 import { validTokenProblem } from "./token-file.ts";
 import { validate } from "./validate.ts";
+import { GuestExecError } from "@nohead/qemu";
+import type { StreamedExecEnd } from "../host.ts";
 
 /** Hono's environment for every agent route. */
 export interface AgentEnv {
@@ -48,22 +51,35 @@ export interface AgentEnv {
 
 /** Largest request body the agent reads. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** How often a quiet event stream sends a comment line, so proxies and clients see it alive. */
-export const HEARTBEAT_MS = 15_000;
+/**
+ * How often a quiet event stream sends a comment line, so proxies and clients see it alive — and
+ * so Bun, which closes a connection silent for 10 s (`idleTimeout`; lifting it per request did
+ * not keep a quiet stream open on a unix socket, measured with Bun 1.4.5), never sees one silent.
+ */
+export const HEARTBEAT_MS = 5_000;
 /** Most machines an agent keeps unless its operator says otherwise. */
 export const DEFAULT_MAX_MACHINES = 32;
 
 export interface AgentAppOptions {
   /** The runtime: its project's state dir holds the VMs' state. */
   fleet: Fleet;
-  /** The bearer token clients must send. */
-  token: string;
+  /**
+   * The bearer token clients must send; null when the app is served only on a unix socket of mode
+   * 0600 in a private directory (the project's supervisor), where reaching the socket already
+   * proves the caller is its owner. Body limits and validation apply either way; without a token
+   * there is no status page (browsers cannot reach a unix socket).
+   */
+  token: string | null;
   /** Reported by `/v1/health` and the page. */
   version: string;
   /** Accept the harmless `qemuArgs` (qemu-args.ts lists them) in start requests. Default false. */
   allowQemuArgs?: boolean;
-  /** The Nix store: runner and system paths must be valid store paths in it. Default /nix/store. */
-  storeDir?: string;
+  /**
+   * The Nix store: runner and system paths must be valid store paths in it. Default /nix/store;
+   * null: any absolute, normalised path (the project's supervisor runs its own user's builds,
+   * wherever they are).
+   */
+  storeDir?: string | null;
   /**
    * Start only runners whose closures this agent built or that are signed by one of
    * `trustedPublicKeys` (Nix's `name:base64` keys). Default false: any valid store path.
@@ -72,16 +88,20 @@ export interface AgentAppOptions {
   trustedPublicKeys?: string[];
   /** Patterns of the flake references `POST /v1/builds` builds (flake-policy.ts). Default none. */
   allowedFlakes?: string[];
-  /** Host addresses machines' forwards may bind. Default `["127.0.0.1"]`. */
-  forwardAddresses?: string[];
+  /** Host addresses machines' forwards may bind. Default `["127.0.0.1"]`; null: any (the supervisor). */
+  forwardAddresses?: string[] | null;
   /** Most machines this agent keeps (saved or with state). Default {@link DEFAULT_MAX_MACHINES}. */
   maxMachines?: number;
   /** Host names requests may name besides IP literals and localhost (DNS-rebinding defence). */
   allowedHosts?: string[];
   /** Served over TLS: the `Host` check is left to the certificate. Default false. */
   tls?: boolean;
-  /** Secret files must be inside this directory. Default `<stateDir>/secrets`. */
-  secretsDir?: string;
+  /** Secret files must be inside this directory. Default `<stateDir>/secrets`; null: anywhere. */
+  secretsDir?: string | null;
+  /** Accept `display: "window"` in start requests (the local supervisor). Default false. */
+  allowWindows?: boolean;
+  /** The fleet's events (default: watched from state files while someone listens). */
+  events?: FleetEvents;
   /**
    * Where machines received over HTTP are saved. Without it (`nohead ui`) the server runs only
    * the fleet's own machines: start requests with machines and builds are refused.
@@ -102,18 +122,17 @@ export interface AgentAppOptions {
  * const res = await app.request("/v1/vms", { headers: { Authorization: `Bearer ${token}` } });
  */
 export function createApp(options: AgentAppOptions) {
-  const { fleet: baseFleet, token, version, allowQemuArgs = false, storeDir = "/nix/store" } = options;
+  const { fleet: baseFleet, token, version, allowQemuArgs = false, allowWindows = false } = options;
   const { machines, title = "nohead", onlyTrustedRunners = false, trustedPublicKeys = [] } = options;
-  const {
-    allowedFlakes = [],
-    forwardAddresses = ["127.0.0.1"],
-    maxMachines = DEFAULT_MAX_MACHINES,
-  } = options;
+  const { allowedFlakes = [], maxMachines = DEFAULT_MAX_MACHINES } = options;
   const { allowedHosts = [], tls = false } = options;
-  const secretsDir = options.secretsDir ?? join(baseFleet.project.stateDir, "secrets");
-  const tokenProblem = validTokenProblem(token);
+  const storeDir = options.storeDir === undefined ? "/nix/store" : options.storeDir;
+  const forwardAddresses = options.forwardAddresses === undefined ? ["127.0.0.1"] : options.forwardAddresses;
+  const secretsDir =
+    options.secretsDir === undefined ? join(baseFleet.project.stateDir, "secrets") : options.secretsDir;
+  const tokenProblem = token === null ? null : validTokenProblem(token);
   if (tokenProblem) throw new NoheadError("usage", `the agent's token ${tokenProblem}`);
-  if (!storeDir.startsWith("/") || storeDir.endsWith("/")) {
+  if (storeDir !== null && (!storeDir.startsWith("/") || storeDir.endsWith("/"))) {
     throw new NoheadError(
       "usage",
       `storeDir must be an absolute path without a trailing slash, got ${storeDir}`,
@@ -168,9 +187,11 @@ export function createApp(options: AgentAppOptions) {
   /** The fleet as of now: the saved machines change with every start request. */
   const currentFleet = (): Fleet =>
     machines ? new Fleet(baseFleet.project, baseFleet.resultPath, machines.manifest) : baseFleet;
+  const events = options.events ?? new FleetEvents(() => currentFleet().status());
   const startSchema = startRequestSchema({
     secretsDir,
     allowQemuArgs,
+    allowWindows,
     forwardAddresses,
     storePathProblems: (paths) => storePathProblems(paths, { storeDir, trust }),
   });
@@ -204,8 +225,10 @@ export function createApp(options: AgentAppOptions) {
       const fleet = currentFleet();
       const names = body.machines.map((m) => m.name);
       const start: StartOptions = {
-        display: "none",
+        display: body.display ?? "none",
         fresh: body.fresh ?? false,
+        recreate: body.recreate ?? false,
+        keepFailed: body.keepFailed ?? false,
         extraArgs: body.qemuArgs ?? [],
         authorizedKeys,
       };
@@ -292,6 +315,20 @@ export function createApp(options: AgentAppOptions) {
         return c.json(await fleet.exec(name, argv, { timeoutMs: timeoutSeconds * 1000 }));
       },
     )
+    .post(
+      "/:name/exec/stream",
+      longRunning,
+      validate("param", VmNameParam),
+      validate("json", ExecRequest),
+      (c) => {
+        const fleet = currentFleet();
+        const [name] = resolveVm(fleet, c.req.valid("param").name);
+        const { argv, timeoutSeconds = 60 } = c.req.valid("json");
+        return eventStream(c, async (send) => {
+          send("end", await streamedExec(fleet, name, argv, timeoutSeconds * 1000, send));
+        });
+      },
+    )
     .get("/:name/logs", longRunning, validate("param", VmNameParam), validate("query", LogsQuery), (c) => {
       const fleet = currentFleet();
       const [name] = resolveVm(fleet, c.req.valid("param").name);
@@ -302,6 +339,14 @@ export function createApp(options: AgentAppOptions) {
         send("end", "");
       });
     });
+
+  const eventRoutes = new Hono<AgentEnv>().get("/", longRunning, (c) =>
+    eventStream(c, async (send, signal) => {
+      const unsubscribe = events.subscribe((event) => send("vm", event));
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      unsubscribe();
+    }),
+  );
 
   const builds = new Hono<AgentEnv>().post("/", longRunning, validate("json", BuildRequest), (c) => {
     const { flake } = c.req.valid("json");
@@ -346,7 +391,7 @@ export function createApp(options: AgentAppOptions) {
     )
     .use("*", requestGuard({ allowedHosts, checkHost: !tls }))
     .get("/v1/health", (c) => c.json({ ok: true as const, version }))
-    .use("/v1/*", tokenAuth({ token, sessions }))
+    .use("/v1/*", token === null ? socketOwnerAuth() : tokenAuth({ token, sessions }))
     .use(
       "*",
       bodyLimit({
@@ -360,7 +405,8 @@ export function createApp(options: AgentAppOptions) {
     )
     .route("/v1/vms", vms)
     .route("/v1/builds", builds)
-    .route("/", pageRoutes({ token, sessions, title, version }));
+    .route("/v1/events", eventRoutes)
+    .route("/", token === null ? new Hono<AgentEnv>() : pageRoutes({ token, sessions, title, version }));
 }
 
 /** The app's type, for the typed client: `hc<AgentApp>(url, { headers })`. */
@@ -427,6 +473,33 @@ function wantsEventStream(c: Context): boolean {
  * heartbeat comments while it is quiet; an error ends the stream with an `error` event holding
  * the same JSON as an error answer.
  */
+/**
+ * Runs `argv` in `name`'s guest, sending each piece of output as a `stdout`/`stderr` event (base64:
+ * output is bytes) and resolving with how it ended; a command that could not start or outlived
+ * its deadline is an end, not an error (the CLI turns them into exit codes 127 and 124).
+ */
+async function streamedExec(
+  fleet: Fleet,
+  name: string,
+  argv: string[],
+  timeoutMs: number,
+  send: (event: string, data: unknown) => void,
+): Promise<StreamedExecEnd> {
+  try {
+    const exit = await fleet.execStreaming(name, argv, {
+      timeoutMs,
+      onOutput: (stream, chunk) => send(stream, Buffer.from(chunk).toString("base64")),
+    });
+    return { ended: "exit", ...exit };
+  } catch (error) {
+    if (!(error instanceof GuestExecError)) throw error;
+    if (error.reason !== "start-failed") return { ended: "timed-out", pid: error.pid ?? null };
+    const why =
+      error.cause instanceof Error && "desc" in error.cause ? String(error.cause.desc) : error.message;
+    return { ended: "not-started", error: why };
+  }
+}
+
 function eventStream(
   c: Context,
   body: (send: (event: string, data: unknown) => void, signal: AbortSignal) => Promise<void>,

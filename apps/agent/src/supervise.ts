@@ -1,0 +1,115 @@
+/**
+ * The project's supervisor: the host API app (the agent's) over the project's state, on a unix
+ * socket (mode 0600, in the project's private runtime dir) instead of TCP with a token. Commands
+ * start it detached when they need it (`nohead supervise`, libs/supervisor's ensureSupervisor);
+ * it takes the project's supervisor lock, re-adopts the VMs already running, serves, and ends by
+ * itself once the project has no running VM and no request (or event stream) is open.
+ * Killing it never stops a VM: QEMU runs in its own session, and the next supervisor re-adopts it.
+ */
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { createApp, MachineStore, serveApp } from "@nohead/hosts";
+import {
+  Fleet,
+  projectAt,
+  releaseSupervisor,
+  runningVmNames,
+  supervisorPaths,
+  takeSupervisorLock,
+  writeSupervisorRecord,
+} from "@nohead/supervisor";
+import { AGENT_VERSION } from "./serve.ts";
+
+/** How often the supervisor looks whether it still has work. */
+export const IDLE_CHECK_MS = 1000;
+/** Consecutive idle checks before it ends (so a command between two requests finds it alive). */
+export const IDLE_CHECKS_TO_END = 3;
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+/**
+ * The VMs of `fleet` that run: what a new supervisor takes over. Their QEMU processes are checked
+ * by pid AND start time from their state files; the per-VM watching (health, restart policy)
+ * resumes with the Fleet's own adoption when the runtime provides one.
+ */
+function adoptRunningVms(fleet: Fleet): string[] {
+  return runningVmNames(fleet.project);
+}
+
+/**
+ * Supervises the project whose state is `stateDir` until it has nothing left to do or gets
+ * SIGTERM/SIGINT; resolves with the exit code (0 also when another supervisor already runs).
+ */
+export async function runSupervisor({ stateDir }: { stateDir: string }): Promise<number> {
+  const dir = resolve(stateDir);
+  const project = projectAt(dirname(dir), dir);
+  const paths = supervisorPaths(project);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!takeSupervisorLock(paths)) {
+    log(`another supervisor holds ${paths.lock}; nothing to do`);
+    return 0;
+  }
+  try {
+    mkdirSync(project.runtimeDir, { recursive: true, mode: 0o700 });
+    // We hold the lock: a socket there was left by a killed supervisor.
+    rmSync(paths.socket, { force: true });
+    const machines = new MachineStore(dir);
+    const fleet = new Fleet(project, dir, machines.manifest);
+    const adopted = adoptRunningVms(fleet);
+    const app = createApp({
+      fleet,
+      machines,
+      token: null,
+      version: AGENT_VERSION,
+      // Its only client is its own user, who may run anything the CLI runs.
+      storeDir: null,
+      secretsDir: null,
+      allowQemuArgs: true,
+      allowWindows: true,
+    });
+    // The socket is created with the umask's mode: make it 0600 from the start, not after.
+    const umask = process.umask(0o177);
+    let served: ReturnType<typeof serveApp>;
+    try {
+      served = serveApp(app, { unix: paths.socket });
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(paths.socket, 0o600);
+    const record = writeSupervisorRecord(paths);
+    log(
+      `supervising ${project.root} on ${paths.socket} (pid ${record.pid}); ` +
+        (adopted.length > 0 ? `re-adopted ${adopted.join(", ")}` : "no VM running yet"),
+    );
+    const signal = await untilIdleOrSignal(
+      () => served.activeRequests() === 0 && runningVmNames(project).length === 0,
+    );
+    log(signal ? `${signal}: ending; the VMs keep running` : "no VM left and no client: ending");
+    await served.stop();
+    return 0;
+  } finally {
+    releaseSupervisor(paths);
+  }
+}
+
+/** Resolves with the signal's name on SIGTERM/SIGINT, or undefined once `idle()` held long enough. */
+function untilIdleOrSignal(idle: () => boolean): Promise<NodeJS.Signals | undefined> {
+  return new Promise((done) => {
+    let idleChecks = 0;
+    const timer = setInterval(() => {
+      idleChecks = idle() ? idleChecks + 1 : 0;
+      if (idleChecks >= IDLE_CHECKS_TO_END) finish(undefined);
+    }, IDLE_CHECK_MS);
+    const onSignal = (signal: NodeJS.Signals) => finish(signal);
+    const finish = (signal: NodeJS.Signals | undefined) => {
+      clearInterval(timer);
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      done(signal);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

@@ -1,0 +1,8 @@
+/** `nohead supervise --state-dir D` (hidden): the project's supervisor, started by other commands. */
+import { runSupervisor } from "@nohead/agent";
+import type { GlobalOptions } from "../program.ts";
+
+export async function run([options]: unknown[], _globals: GlobalOptions): Promise<number> {
+  const { stateDir } = options as { stateDir: string };
+  return runSupervisor({ stateDir });
+}
