@@ -46,5 +46,5 @@ test("every command that acts on a project takes -r after its name, list include
   const withoutResult = program.commands
     .filter((c) => !c.options.some((o) => o.long === "--result"))
     .map((c) => c.name());
-  expect(withoutResult).toEqual(["init", "plan", "doctor", "path", "agent"]);
+  expect(withoutResult).toEqual(["init", "plan", "doctor", "path", "supervise", "agent"]);
 });

@@ -56,13 +56,18 @@ export const STATE_FIELDS = [
   "readyAt",
   "health",
   "initScript",
+  "healthStatus",
+  "lastHealthCheck",
   "failure",
   "stop",
 ] as const;
 
+/** Fields that states written by an older nohead lack. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(["healthStatus", "lastHealthCheck"]);
+const HEALTH_STATUSES = ["starting", "healthy", "unhealthy"];
 const READINESS = ["starting", "started", "booted", "ready", "failed", "stopped"];
 const STOP_METHODS = ["powerdown", "guest-shutdown", "quit", "sigterm", "sigkill", "already-stopped"];
-const MACHINE_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const MACHINE_NAME = /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -115,6 +120,8 @@ const RULES: Record<(typeof STATE_FIELDS)[number], (v: unknown) => boolean> = {
         isString(h.detail),
     ),
   initScript: (v) => v === null || isString(v),
+  healthStatus: (v) => v === null || HEALTH_STATUSES.includes(v as string),
+  lastHealthCheck: (v) => v === null || isTime(v),
   failure: (v) => v === null || isString(v),
   stop: (v) =>
     v === null ||
@@ -135,7 +142,10 @@ const RULES: Record<(typeof STATE_FIELDS)[number], (v: unknown) => boolean> = {
 export function checkStateShape(value: unknown): string | null {
   if (!isObject(value)) return "not an object";
   for (const field of STATE_FIELDS) {
-    if (!(field in value)) return `${field}: missing`;
+    if (!(field in value)) {
+      if (OPTIONAL_FIELDS.has(field)) continue;
+      return `${field}: missing`;
+    }
     if (!RULES[field](value[field])) return `${field}: unexpected value`;
   }
   const extra = Object.keys(value).find((k) => !(STATE_FIELDS as readonly string[]).includes(k));

@@ -373,40 +373,43 @@ export function createApp(options: AgentAppOptions) {
   const app = new Hono<AgentEnv>();
   app.onError(onAgentError);
   app.notFound(onAgentNotFound);
-  return app
-    .use(
-      "*",
-      secureHeaders({
-        contentSecurityPolicy: {
-          defaultSrc: ["'none'"],
-          scriptSrc: [NONCE],
-          styleSrc: [NONCE],
-          connectSrc: ["'self'"],
-          imgSrc: ["'self'", "data:"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      }),
-    )
-    .use("*", requestGuard({ allowedHosts, checkHost: !tls }))
-    .get("/v1/health", (c) => c.json({ ok: true as const, version }))
-    .use("/v1/*", token === null ? socketOwnerAuth() : tokenAuth({ token, sessions }))
-    .use(
-      "*",
-      bodyLimit({
-        maxSize: BODY_LIMIT_BYTES,
-        onError: () => {
-          throw new HTTPException(413, {
-            message: `the request body is larger than ${BODY_LIMIT_BYTES} bytes`,
-          });
-        },
-      }),
-    )
-    .route("/v1/vms", vms)
-    .route("/v1/builds", builds)
-    .route("/v1/events", eventRoutes)
-    .route("/", token === null ? new Hono<AgentEnv>() : pageRoutes({ token, sessions, title, version }));
+  return (
+    app
+      .use(
+        "*",
+        secureHeaders({
+          contentSecurityPolicy: {
+            defaultSrc: ["'none'"],
+            scriptSrc: [NONCE],
+            styleSrc: [NONCE],
+            connectSrc: ["'self'"],
+            imgSrc: ["'self'", "data:"],
+            formAction: ["'self'"],
+            frameAncestors: ["'none'"],
+            baseUri: ["'none'"],
+          },
+        }),
+      )
+      // No browser reaches a unix socket (no token: the supervisor), so no DNS rebinding either.
+      .use("*", requestGuard({ allowedHosts, checkHost: !tls && token !== null }))
+      .get("/v1/health", (c) => c.json({ ok: true as const, version }))
+      .use("/v1/*", token === null ? socketOwnerAuth() : tokenAuth({ token, sessions }))
+      .use(
+        "*",
+        bodyLimit({
+          maxSize: BODY_LIMIT_BYTES,
+          onError: () => {
+            throw new HTTPException(413, {
+              message: `the request body is larger than ${BODY_LIMIT_BYTES} bytes`,
+            });
+          },
+        }),
+      )
+      .route("/v1/vms", vms)
+      .route("/v1/builds", builds)
+      .route("/v1/events", eventRoutes)
+      .route("/", token === null ? new Hono<AgentEnv>() : pageRoutes({ token, sessions, title, version }))
+  );
 }
 
 /** The app's type, for the typed client: `hc<AgentApp>(url, { headers })`. */
