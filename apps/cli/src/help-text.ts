@@ -29,6 +29,7 @@ Machines
   exec <vm> -- <cmd…>         run a command through the guest agent; exits with its code
   logs <vm> [-f]              the serial console log
   console <vm>                attach to the serial console (detach: Ctrl-])
+  test [files…] [--junit F]   fresh fleet, run bun:test files using nohead/test, stop; --keep, --interactive
   ui                          a live status page of this project's VMs (loopback)
 
 Remote hosts

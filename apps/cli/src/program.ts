@@ -163,6 +163,19 @@ export function buildProgram(version: string): Command {
     .passThroughOptions()
     .action(lazy(() => import("./commands/ssh.ts")));
 
+  withResult(program.command("test"))
+    .description(
+      "start the fleet on fresh disks, run test files (bun:test + nohead/test), stop it; exits with the result",
+    )
+    .argument("[files...]", "test files (default: bun test's *.test.ts files here)")
+    .option("--junit <file>", "write the results as JUnit XML")
+    .option("--keep", "leave the machines running afterwards and print how to reach them")
+    .option("--interactive", "start the fleet, keep it, print how to reach each machine; run no test")
+    .addOption(
+      new Option("--timeout <seconds>", "deadline of the whole run").argParser(positiveInt).default(3600),
+    )
+    .action(lazy(() => import("./commands/test.ts")));
+
   withResult(program.command("exec"))
     .description("run a command in a VM through the guest agent (no SSH needed); exits with its code")
     .argument("<vm>", "machine name")
