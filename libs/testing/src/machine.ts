@@ -17,7 +17,7 @@ import {
   QmpCommandError,
 } from "@nohead/qemu";
 import { usageError } from "@nohead/schema";
-import { type Fleet, isSameProcessAlive, vmPaths } from "@nohead/supervisor";
+import { consoleTail, type Fleet, isSameProcessAlive, vmPaths } from "@nohead/supervisor";
 import { readGuestFile, writeGuestFile } from "./guest-file-copy.ts";
 import { combinationOf, keysOf } from "./key-codes.ts";
 import { LISTENING_PORTS_COMMAND, listeningPorts } from "./listening-ports.ts";
@@ -306,9 +306,8 @@ export class Machine {
     const regex = typeof pattern === "string" ? new RegExp(pattern) : pattern;
     const action = `console text matching ${regex}`;
     return this.wait(action, timeoutMs, async () => {
-      const text = this.consoleText();
-      const lines = text.trimEnd().split("\n");
-      return { done: regex.test(text), seen: `the console's last lines:\n${lines.slice(-5).join("\n")}` };
+      const done = regex.test(this.consoleText());
+      return { done, seen: `the console's last lines:\n${this.consoleTail().join("\n")}` };
     }).then(() => undefined);
   }
 
@@ -318,6 +317,11 @@ export class Machine {
     if (!existsSync(file)) return "";
     const bytes = readFileSync(file);
     return bytes.subarray(Math.min(this.consoleFrom, bytes.length)).toString("utf8").replaceAll("\r", "");
+  }
+
+  /** The console's last lines of this boot, cleaned of terminal control codes (for errors). */
+  private consoleTail(): string[] {
+    return consoleTail(this.fleet.consoleLog(this.name), 5, this.consoleFrom);
   }
 
   // --- files ----------------------------------------------------------------------------------
@@ -487,7 +491,7 @@ export class Machine {
                 action,
                 failure: "timed-out",
                 waitedMs: since(started),
-                lastSeen: this.consoleText().trimEnd().split("\n").slice(-5).join("\n") || null,
+                lastSeen: this.consoleTail().join("\n") || null,
               }),
             ),
           timeoutMs,
