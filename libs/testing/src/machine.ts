@@ -12,7 +12,6 @@ import {
   GuestAgentClient,
   GuestExecError,
   PRIVATE_NETDEV_ID,
-  QemuConnectError,
   QmpClient,
   QmpCommandError,
 } from "@nohead/qemu";
@@ -21,7 +20,7 @@ import { consoleTail, type Fleet, isSameProcessAlive, vmPaths } from "@nohead/su
 import { readGuestFile, writeGuestFile } from "./guest-file-copy.ts";
 import { combinationOf, keysOf } from "./key-codes.ts";
 import { LISTENING_PORTS_COMMAND, listeningPorts } from "./listening-ports.ts";
-import { MachineError } from "./machine-error.ts";
+import { MachineError, type MachineFailure } from "./machine-error.ts";
 import { pollUntil } from "./poll-until.ts";
 import { shellQuote } from "./shell-quote.ts";
 
@@ -128,16 +127,9 @@ export class Machine {
     return this.step(`must succeed: \`${command}\``, async (started) => {
       const result = await this.run(command, timeoutMs, action);
       if (result.exitCode !== 0) {
-        throw new MachineError(
-          {
-            machine: this.name,
-            action,
-            failure: "assertion",
-            waitedMs: since(started),
-            lastSeen: outputOf(result),
-          },
-          { detail: `exit code ${result.exitCode}` },
-        );
+        throw this.failed(action, "assertion", started, outputOf(result), {
+          detail: `exit code ${result.exitCode}`,
+        });
       }
       return result.stdout;
     });
@@ -155,16 +147,7 @@ export class Machine {
     return this.step(`must fail: \`${command}\``, async (started) => {
       const result = await this.run(command, timeoutMs, action);
       if (result.exitCode === 0) {
-        throw new MachineError(
-          {
-            machine: this.name,
-            action,
-            failure: "assertion",
-            waitedMs: since(started),
-            lastSeen: outputOf(result),
-          },
-          { detail: "it exited 0" },
-        );
+        throw this.failed(action, "assertion", started, outputOf(result), { detail: "it exited 0" });
       }
       return result.stdout;
     });
@@ -205,19 +188,10 @@ export class Machine {
       const state = async () => {
         const result = await this.run(show, remainingMs, action);
         if (result.exitCode !== 0) {
-          throw new MachineError(
-            {
-              machine: this.name,
-              action,
-              failure: "assertion",
-              waitedMs: since(started),
-              lastSeen: outputOf(result),
-            },
-            {
-              detail: `\`systemctl show\` exited ${result.exitCode}`,
-              hint: "waitForUnit needs systemd in the guest",
-            },
-          );
+          throw this.failed(action, "assertion", started, outputOf(result), {
+            detail: `\`systemctl show\` exited ${result.exitCode}`,
+            hint: "waitForUnit needs systemd in the guest",
+          });
         }
         const properties = Object.fromEntries(
           result.stdout.split("\n").flatMap((line) => {
@@ -229,22 +203,19 @@ export class Machine {
       };
       const { active, seen } = await state();
       if (active === "failed") {
-        throw new MachineError(
-          { machine: this.name, action, failure: "assertion", waitedMs: since(started), lastSeen: seen },
-          { detail: `the unit failed`, hint: `see \`journalctl -u ${unit}\` in the guest` },
-        );
+        throw this.failed(action, "assertion", started, seen, {
+          detail: `the unit failed`,
+          hint: `see \`journalctl -u ${unit}\` in the guest`,
+        });
       }
       if (active === "inactive") {
         const jobs = await this.run("systemctl --no-pager list-jobs --full 2>&1", remainingMs, action);
         // Still inactive after seeing no job: nothing is going to start it.
         if (jobs.stdout.includes("No jobs") && (await state()).active === "inactive") {
-          throw new MachineError(
-            { machine: this.name, action, failure: "assertion", waitedMs: since(started), lastSeen: seen },
-            {
-              detail: "the unit is inactive and no job is pending",
-              hint: "is it enabled (wantedBy a target), or started by something that has not run?",
-            },
-          );
+          throw this.failed(action, "assertion", started, seen, {
+            detail: "the unit is inactive and no job is pending",
+            hint: "is it enabled (wantedBy a target), or started by something that has not run?",
+          });
         }
       }
       return { done: active === "active", seen };
@@ -452,13 +423,10 @@ export class Machine {
     const action = `private network link ${up ? "up" : "down"}`;
     return this.step(action, async (started) => {
       if (!this.fleet.machine(this.name).network) {
-        throw new MachineError(
-          { machine: this.name, action, failure: "unavailable", waitedMs: since(started), lastSeen: null },
-          {
-            detail: "the machine has no private network",
-            hint: "it is on when the build has more than one machine",
-          },
-        );
+        throw this.failed(action, "unavailable", started, null, {
+          detail: "the machine has no private network",
+          hint: "it is on when the build has more than one machine",
+        });
       }
       await this.withQmp(action, this.commandTimeoutMs, (qmp) =>
         qmp.execute("set_link", { name: PRIVATE_NETDEV_ID, up }),
@@ -484,16 +452,7 @@ export class Machine {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () =>
-            reject(
-              new MachineError({
-                machine: this.name,
-                action,
-                failure: "timed-out",
-                waitedMs: since(started),
-                lastSeen: this.consoleTail().join("\n") || null,
-              }),
-            ),
+          () => reject(this.failed(action, "timed-out", started, this.consoleTail().join("\n") || null)),
           timeoutMs,
         );
       });
@@ -501,16 +460,9 @@ export class Machine {
         const results = await Promise.race([this.fleet.start([this.name]), deadline]);
         const failed = results.find((r) => !r.ok);
         if (failed) {
-          throw new MachineError(
-            {
-              machine: this.name,
-              action,
-              failure: "assertion",
-              waitedMs: since(started),
-              lastSeen: failed.consoleTail.join("\n") || null,
-            },
-            { detail: `${failed.machine}: ${failed.failure}` },
-          );
+          throw this.failed(action, "assertion", started, failed.consoleTail.join("\n") || null, {
+            detail: `${failed.machine}: ${failed.failure}`,
+          });
         }
       } finally {
         clearTimeout(timer);
@@ -532,16 +484,9 @@ export class Machine {
       }
       const [report] = await this.fleet.stop([this.name], { powerdownMs: timeoutMs });
       if (!report?.ok || report.method !== "powerdown") {
-        throw new MachineError(
-          {
-            machine: this.name,
-            action,
-            failure: report?.ok ? "timed-out" : "unavailable",
-            waitedMs: since(started),
-            lastSeen: report?.error ?? `stopped by ${report?.method}`,
-          },
-          { detail: report?.error ?? undefined },
-        );
+        const failure = report?.ok ? "timed-out" : "unavailable";
+        const seen = report?.error ?? `stopped by ${report?.method}`;
+        throw this.failed(action, failure, started, seen, { detail: report?.error ?? undefined });
       }
     });
   }
@@ -576,6 +521,20 @@ export class Machine {
       // The next boot's console output starts here.
       this.consoleFrom = statSync(this.fleet.consoleLog(this.name)).size;
     });
+  }
+
+  /** A {@link MachineError} of this machine for `action`, which began at `started`. */
+  private failed(
+    action: string,
+    failure: MachineFailure,
+    started: number,
+    lastSeen: string | null,
+    options?: { detail?: string; hint?: string; cause?: unknown },
+  ): MachineError {
+    return new MachineError(
+      { machine: this.name, action, failure, waitedMs: since(started), lastSeen },
+      options,
+    );
   }
 
   /** Whether the machine's QEMU runs. */
@@ -625,13 +584,10 @@ export class Machine {
   private requireRunning(action: string, started: number): void {
     const [status] = this.fleet.status([this.name]);
     if (status?.condition === "running") return;
-    throw new MachineError(
-      { machine: this.name, action, failure: "not-running", waitedMs: since(started), lastSeen: null },
-      {
-        detail: `the machine is ${status?.condition ?? "unknown"}`,
-        hint: "start it with `await machine.start()`",
-      },
-    );
+    throw this.failed(action, "not-running", started, null, {
+      detail: `the machine is ${status?.condition ?? "unknown"}`,
+      hint: "start it with `await machine.start()`",
+    });
   }
 
   /** Runs `command` through the guest agent; `action` names it in errors. */
@@ -651,10 +607,10 @@ export class Machine {
       };
     } catch (error) {
       if (error instanceof GuestExecError && error.reason === "timed-out") {
-        throw new MachineError(
-          { machine: this.name, action, failure: "timed-out", waitedMs: since(started), lastSeen: null },
-          { cause: error, hint: `the command is still running in the guest (pid ${error.pid})` },
-        );
+        throw this.failed(action, "timed-out", started, null, {
+          cause: error,
+          hint: `the command is still running in the guest (pid ${error.pid})`,
+        });
       }
       throw error;
     }
@@ -665,104 +621,93 @@ export class Machine {
     const started = performance.now();
     const result = await this.run(command, timeoutMs, action);
     if (result.exitCode !== 0) {
-      throw new MachineError(
-        {
-          machine: this.name,
-          action,
-          failure: "assertion",
-          waitedMs: since(started),
-          lastSeen: outputOf(result),
-        },
-        { detail: `\`${command}\` exited ${result.exitCode}` },
-      );
+      throw this.failed(action, "assertion", started, outputOf(result), {
+        detail: `\`${command}\` exited ${result.exitCode}`,
+      });
     }
   }
 
   /**
    * Connects to the guest agent for one action (after this machine's earlier calls: the agent
-   * serves one client at a time); a connection that fails, or a request the agent refuses, says why.
+   * serves one client at a time).
    */
   private withAgent<T>(
     action: string,
     timeoutMs: number,
     use: (agent: GuestAgentClient) => Promise<T>,
   ): Promise<T> {
-    const turn = this.agentTurn.then(() => this.agentSession(action, timeoutMs, use));
+    const channel: Channel<GuestAgentClient> = {
+      connect: () =>
+        GuestAgentClient.connect(this.paths.guestAgent, { timeoutMs: Math.min(CONNECT_MS, timeoutMs) }),
+      notAnswering: "the guest agent did not answer",
+      hint: "is the guest still booting, or is another client (nohead exec) using its agent?",
+      refusedBy: "the guest agent",
+      refusal: "assertion",
+    };
+    const turn = this.agentTurn.then(() => this.session(action, channel, use));
     this.agentTurn = turn.catch(() => undefined);
     return turn;
   }
 
-  private async agentSession<T>(
-    action: string,
-    timeoutMs: number,
-    use: (agent: GuestAgentClient) => Promise<T>,
-  ): Promise<T> {
-    const started = performance.now();
-    let agent: GuestAgentClient;
-    try {
-      agent = await GuestAgentClient.connect(this.paths.guestAgent, {
-        timeoutMs: Math.min(CONNECT_MS, timeoutMs),
-      });
-    } catch (error) {
-      this.requireRunning(action, started);
-      throw new MachineError(
-        { machine: this.name, action, failure: "unavailable", waitedMs: since(started), lastSeen: null },
-        {
-          cause: error,
-          detail: `the guest agent did not answer: ${error instanceof Error ? error.message : String(error)}`,
-          hint: "is the guest still booting, or is another client (nohead exec) using its agent?",
-        },
-      );
-    }
-    try {
-      return await use(agent);
-    } catch (error) {
-      if (!(error instanceof QmpCommandError)) throw error;
-      throw new MachineError(
-        { machine: this.name, action, failure: "assertion", waitedMs: since(started), lastSeen: null },
-        { cause: error, detail: `the guest agent refused \`${error.command}\`: ${error.desc}` },
-      );
-    } finally {
-      agent.close();
-    }
+  /** Connects to QEMU's monitor for one action (QEMU serves one QMP client at a time). */
+  private withQmp<T>(action: string, timeoutMs: number, use: (qmp: QmpClient) => Promise<T>): Promise<T> {
+    const channel: Channel<QmpClient> = {
+      connect: () =>
+        QmpClient.connect(this.paths.qmp, {
+          timeoutMs: Math.min(CONNECT_MS, timeoutMs),
+          commandTimeoutMs: timeoutMs,
+        }),
+      notAnswering: "QEMU's monitor did not answer",
+      hint: "QEMU serves one QMP client at a time: is another nohead command talking to this VM?",
+      refusedBy: "QEMU",
+      refusal: "unavailable",
+    };
+    return this.session(action, channel, use);
   }
 
-  /** Connects to QEMU's monitor for one action (QEMU serves one QMP client at a time). */
-  private async withQmp<T>(
+  /**
+   * One connection for one action: a connection that fails says whether the machine runs at all,
+   * a request the other side refuses says what it said; the connection is always closed.
+   */
+  private async session<C extends { close(): void }, T>(
     action: string,
-    timeoutMs: number,
-    use: (qmp: QmpClient) => Promise<T>,
+    channel: Channel<C>,
+    use: (client: C) => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
-    this.requireRunning(action, started);
-    let qmp: QmpClient;
+    let client: C;
     try {
-      qmp = await QmpClient.connect(this.paths.qmp, {
-        timeoutMs: Math.min(CONNECT_MS, timeoutMs),
-        commandTimeoutMs: timeoutMs,
-      });
+      client = await channel.connect();
     } catch (error) {
-      throw new MachineError(
-        { machine: this.name, action, failure: "unavailable", waitedMs: since(started), lastSeen: null },
-        {
-          cause: error,
-          detail: error instanceof QemuConnectError ? error.message : String(error),
-          hint: "QEMU serves one QMP client at a time: is another nohead command talking to this VM?",
-        },
-      );
+      this.requireRunning(action, started);
+      throw this.failed(action, "unavailable", started, null, {
+        cause: error,
+        detail: `${channel.notAnswering}: ${error instanceof Error ? error.message : String(error)}`,
+        hint: channel.hint,
+      });
     }
     try {
-      return await use(qmp);
+      return await use(client);
     } catch (error) {
       if (!(error instanceof QmpCommandError)) throw error;
-      throw new MachineError(
-        { machine: this.name, action, failure: "unavailable", waitedMs: since(started), lastSeen: null },
-        { cause: error, detail: `QEMU refused \`${error.command}\`: ${error.desc}` },
-      );
+      throw this.failed(action, channel.refusal, started, null, {
+        cause: error,
+        detail: `${channel.refusedBy} refused \`${error.command}\`: ${error.desc}`,
+      });
     } finally {
-      qmp.close();
+      client.close();
     }
   }
+}
+
+/** How to reach a control channel (guest agent, QMP), and how its failures read. */
+interface Channel<C> {
+  connect: () => Promise<C>;
+  notAnswering: string;
+  hint: string;
+  refusedBy: string;
+  /** What a refused request is: the guest's answer to the test (`assertion`), or QEMU's limit. */
+  refusal: MachineFailure;
 }
 
 function since(started: number): number {
