@@ -338,6 +338,36 @@ export const COMMANDS: CommandSpec[] = [
     options: [RESULT],
   },
   {
+    name: "test",
+    group: "Machines",
+    summary: "fresh fleet, run bun:test files using nohead/test, stop; --keep, --interactive",
+    description:
+      "start the fleet on fresh disks, run test files (bun:test + nohead/test), stop it; exits with the result",
+    arguments: [
+      { syntax: "[files...]", description: "test files (default: bun test's *.test.ts files here)" },
+    ],
+    options: [
+      RESULT,
+      { flags: "--junit <file>", description: "write the results as JUnit XML", brief: true },
+      {
+        flags: "--keep",
+        description: "leave the machines running afterwards and print how to reach them",
+        brief: true,
+      },
+      {
+        flags: "--interactive",
+        description: "start the fleet, keep it, print how to reach each machine; run no test",
+        brief: true,
+      },
+      {
+        flags: "--timeout <seconds>",
+        description: "deadline of the whole run",
+        parse: "positive-int",
+        default: 3600,
+      },
+    ],
+  },
+  {
     name: "ui",
     group: "Machines",
     summary: "a live status page of this project's VMs (loopback)",

@@ -36,6 +36,7 @@ const MODULES: Record<string, Loader> = {
   exec: () => import("./commands/exec.ts"),
   logs: () => import("./commands/logs.ts"),
   console: () => import("./commands/console.ts"),
+  test: () => import("./commands/test.ts"),
   ui: () => import("./commands/ui.ts"),
   "agent serve": () => import("./commands/agent.ts").then((m) => ({ run: m.serve })),
   "agent token": () => import("./commands/agent.ts").then((m) => ({ run: m.token })),

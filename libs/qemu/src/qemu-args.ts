@@ -24,6 +24,12 @@ export interface RunnerInputs {
 }
 
 /**
+ * The QEMU id of the private network's netdev. QMP `set_link` with this name takes the private
+ * NIC's link down or up (the test API's `block`/`unblock`); the user network stays up.
+ */
+export const PRIVATE_NETDEV_ID = "nohead-private";
+
+/**
  * `hostfwd` rules for QEMU_NET_OPTS. A null host port becomes 0, so QEMU binds a free port itself
  * (no race between choosing and binding); the chosen one is read back over QMP.
  *
@@ -67,9 +73,9 @@ export function runnerInvocation(inputs: RunnerInputs): { env: Record<string, st
     ...(inputs.privateNetwork
       ? [
           "-netdev",
-          `socket,id=nohead-private,mcast=${inputs.privateNetwork.group}:${inputs.privateNetwork.port},localaddr=127.0.0.1`,
+          `socket,id=${PRIVATE_NETDEV_ID},mcast=${inputs.privateNetwork.group}:${inputs.privateNetwork.port},localaddr=127.0.0.1`,
           "-device",
-          `virtio-net-pci,netdev=nohead-private,mac=${inputs.privateNetwork.mac}`,
+          `virtio-net-pci,netdev=${PRIVATE_NETDEV_ID},mac=${inputs.privateNetwork.mac}`,
         ]
       : []),
     ...Object.entries(inputs.credentials).flatMap(([name, file]) => [
