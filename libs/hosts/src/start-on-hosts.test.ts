@@ -97,7 +97,9 @@ describe("starting a fleet on its hosts", () => {
       expect(reports).toHaveLength(1);
       expect(reports[0]?.host).toBe("far");
       expect(reports[0]?.results).toEqual([]);
-      expect(reports[0]?.error).toStartWith("copying 3 store path(s) to host far (nobody@127.0.0.1) failed");
+      expect(reports[0]?.error).toStartWith(
+        "host far: copying 3 store path(s) to host far (nobody@127.0.0.1) failed",
+      );
     } finally {
       if (env === undefined) delete process.env.NIX_SSHOPTS;
       else process.env.NIX_SSHOPTS = env;

@@ -66,7 +66,13 @@ export async function startOnHosts(
         }
         return { host: name, results: await host.start(toStart, start), error: null };
       } catch (error) {
-        return { host: name, results: [], error: error instanceof Error ? error.message : String(error) };
+        // Errors from the host's API name it already ("host lab: …"); others get its name.
+        const message = error instanceof Error ? error.message : String(error);
+        return {
+          host: name,
+          results: [],
+          error: message.startsWith(`host ${name}: `) ? message : `host ${name}: ${message}`,
+        };
       }
     }),
   );

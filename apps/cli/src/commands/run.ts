@@ -125,7 +125,7 @@ async function startOnTheirHosts(
     );
     results.push(...report.results);
     if (report.error === null) continue;
-    process.stderr.write(`${pc.red("✖")} host ${pc.bold(report.host)}: ${report.error}\n`);
+    process.stderr.write(`${pc.red("✖")} ${report.error}\n`);
     // The host failed as a whole: each of its machines failed with its error.
     for (const m of placed.filter((p) => (override ?? p.host ?? LOCAL_HOST) === report.host)) {
       results.push({
@@ -137,7 +137,7 @@ async function startOnTheirHosts(
         pid: null,
         forwards: [],
         health: [],
-        error: `host ${report.host}: ${report.error}`,
+        error: report.error,
         consoleTail: [],
         warnings: [],
         durationMs: 0,

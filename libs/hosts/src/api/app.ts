@@ -458,11 +458,13 @@ function checkDependencies(body: StartRequest, machines: MachineStore): void {
 /** Secret files must exist before anything is saved or created (a config error, 422). */
 function checkSecretsExist(body: StartRequest): void {
   const missing = body.machines.flatMap((m) =>
-    m.secrets.filter((s) => !existsSync(s.hostPath)).map((s) => `${m.name}: ${s.name} (${s.hostPath})`),
+    m.secrets
+      .filter((s) => !existsSync(s.hostPath))
+      .map((s) => `${m.name}: secret "${s.name}" is read from ${s.hostPath}, which does not exist`),
   );
   if (missing.length > 0) {
-    throw new NoheadError("config", `secret files missing on the agent's host: ${missing.join(", ")}`, {
-      hint: "create them under the agent's secrets directory first",
+    throw new NoheadError("config", missing.join("; "), {
+      hint: "create the secret files on the host that runs the machines (an agent: under its secrets directory) first",
     });
   }
 }
