@@ -26,5 +26,5 @@
   # an OS or CPU, so the tree is the same on x86_64 and aarch64 (`bun scripts/node-modules-hash.ts
   # --all-platforms` shows it). After a bun.lock change: `bun scripts/node-modules-hash.ts` and
   # paste what it prints.
-  nodeModulesHash = "sha256-WAs2y6iiKw7tEhB/qFDjZX7P/3gDZKdg9dNPP9J4HnQ=";
+  nodeModulesHash = "sha256-+bmlkzYUaHR0NeyYx3CNyyUwCKKlJzBAkcAs+/C39L0=";
 }
