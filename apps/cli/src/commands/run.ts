@@ -55,7 +55,9 @@ export async function startAndReport(
   const view = options.json ? undefined : new StartView([...starting], { waitsFor });
   const interrupted = () => {
     view?.stop();
-    writeSync(2, `\n${interruptedMessage(fleet.running(), globals.result)}\n`);
+    const running = fleet.running();
+    const stillStarting = [...starting].filter((n) => !running.includes(n));
+    writeSync(2, `\n${interruptedMessage(running, stillStarting, globals.result)}\n`);
     process.exit(130);
   };
   process.once("SIGINT", interrupted);
@@ -79,14 +81,18 @@ export async function startAndReport(
 }
 
 /**
- * What Ctrl-C during a start leaves behind: the VMs are their own processes and keep running
- * (or booting), so say which and how to stop them.
+ * What Ctrl-C during a start leaves behind: the VMs are their own processes and keep running, and
+ * the project's supervisor finishes the starts it was given; say which and how to stop them.
  */
-export function interruptedMessage(running: string[], result: string): string {
+export function interruptedMessage(running: string[], starting: string[], result: string): string {
   const stop = `nohead stopall${result === "result" ? "" : ` -r ${result}`}`;
-  return running.length === 0
-    ? "interrupted: no VM of this project is running"
-    : `interrupted: ${running.join(", ")} ${running.length === 1 ? "is" : "are"} left running (VMs run on their own); stop them with \`${stop}\``;
+  const are = (names: string[]) => `${names.join(", ")} ${names.length === 1 ? "is" : "are"}`;
+  const parts = [
+    ...(running.length > 0 ? [`${are(running)} left running (VMs run on their own)`] : []),
+    ...(starting.length > 0 ? [`${are(starting)} still starting in the project's supervisor`] : []),
+  ];
+  if (parts.length === 0) return "interrupted: no VM of this project is running";
+  return `interrupted: ${parts.join("; ")}; stop them with \`${stop}\`${starting.length > 0 ? " once they are up" : ""}`;
 }
 
 /**
