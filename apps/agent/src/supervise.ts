@@ -66,7 +66,7 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
       // Its only client is its own user, who may run anything the CLI runs.
       storeDir: null,
       secretsDir: null,
-      allowQemuArgs: true,
+      allowQemuArgs: "any",
       allowWindows: true,
     });
     // The socket is created with the umask's mode: make it 0600 from the start, not after.

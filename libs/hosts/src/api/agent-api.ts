@@ -72,7 +72,8 @@ export interface StartChecks {
   /** Where secret files must live on the agent host. */
   /** null: anywhere (the local supervisor). */
   secretsDir: string | null;
-  allowQemuArgs: boolean;
+  /** false: none; true: the harmless ones (allowed-qemu-args.ts); "any": anything. */
+  allowQemuArgs: boolean | "any";
   /** Accept `display: "window"`. */
   allowWindows: boolean;
   /** The host addresses forwards may bind (the agent's `--allow-forward-address`); null: any. */
@@ -96,7 +97,7 @@ export function startRequestSchema(checks: StartChecks) {
           message:
             "extra QEMU arguments are refused by this agent (start it with --allow-qemu-args to accept the harmless ones)",
         });
-      } else {
+      } else if (checks.allowQemuArgs !== "any") {
         for (const { index, message } of qemuArgsProblems(body.qemuArgs)) {
           ctx.addIssue({ code: "custom", path: ["qemuArgs", index], message });
         }

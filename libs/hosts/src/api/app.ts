@@ -72,8 +72,12 @@ export interface AgentAppOptions {
   token: string | null;
   /** Reported by `/v1/health` and the page. */
   version: string;
-  /** Accept the harmless `qemuArgs` (qemu-args.ts lists them) in start requests. Default false. */
-  allowQemuArgs?: boolean;
+  /**
+   * Which `qemuArgs` start requests may carry: none (default), the harmless ones
+   * (allowed-qemu-args.ts lists them), or any (the project's supervisor: its one client is its own
+   * user, who may run QEMU with anything).
+   */
+  allowQemuArgs?: boolean | "any";
   /**
    * The Nix store: runner and system paths must be valid store paths in it. Default /nix/store;
    * null: any absolute, normalised path (the project's supervisor runs its own user's builds,

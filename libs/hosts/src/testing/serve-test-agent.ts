@@ -53,7 +53,7 @@ export function serveTestSupervisor({ stateDir }: { stateDir: string }): TestSup
     version: "test",
     storeDir: null,
     secretsDir: null,
-    allowQemuArgs: true,
+    allowQemuArgs: "any",
     allowWindows: true,
   });
   const socket = join(stateDir, "api.sock");
