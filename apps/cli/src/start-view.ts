@@ -67,7 +67,8 @@ export class StartView {
   }
 
   update(progress: StartProgress): void {
-    if (this.finished) return;
+    // Machines this start leaves alone (already running) are not its rows: they are not shown.
+    if (this.finished || !this.rows.has(progress.machine)) return;
     const previous = this.rows.get(progress.machine);
     const now = performance.now();
     const done = progress.readiness === "ready" || progress.readiness === "failed";
@@ -108,13 +109,20 @@ export class StartView {
     this.timer = undefined;
   }
 
-  /** `✔ 3/3 ready in 12.3s` or `✖ 2/3 ready, 1 failed (db) in 12.3s`. */
+  /**
+   * `✔ 3/3 ready in 12.3s`, `✖ 2/3 ready, 1 failed (db) in 12.3s`, or `✔ 3 already running` when
+   * every machine shown was. Only the machines shown count (a running dependency of the asked
+   * machines is not), and any that failed.
+   */
   summary(results: StartResult[]): string {
-    const failed = results.filter((r) => !r.ok).map((r) => r.machine);
-    const ready = results.length - failed.length;
+    const counted = results.filter((r) => this.rows.has(r.machine) || !r.ok);
+    if (counted.length > 0 && counted.every((r) => r.alreadyRunning))
+      return `${pc.green("✔")} ${counted.length} already running`;
+    const failed = counted.filter((r) => !r.ok).map((r) => r.machine);
+    const ready = counted.length - failed.length;
     const took = `in ${this.elapsed()}`;
-    if (failed.length === 0) return `${pc.green("✔")} ${ready}/${results.length} ready ${took}`;
-    return `${pc.red("✖")} ${ready}/${results.length} ready, ${failed.length} failed (${failed.join(", ")}) ${took}`;
+    if (failed.length === 0) return `${pc.green("✔")} ${ready}/${counted.length} ready ${took}`;
+    return `${pc.red("✖")} ${ready}/${counted.length} ready, ${failed.length} failed (${failed.join(", ")}) ${took}`;
   }
 
   private elapsed(from = this.start, to = performance.now()): string {

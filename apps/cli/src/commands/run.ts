@@ -52,7 +52,9 @@ export async function startAndReport(
   const waitsFor = Object.fromEntries(
     [...starting].map((n) => [n, fleet.machine(n).dependsOn.filter((d) => starting.has(d))]),
   );
-  const view = options.json ? undefined : new StartView([...starting], { waitsFor });
+  // Shown: what it starts, and the machines asked for that already run ("already running").
+  const shown = fleet.withDependencies(wanted).filter((n) => starting.has(n) || wanted.includes(n));
+  const view = options.json ? undefined : new StartView(shown, { waitsFor });
   const interrupted = () => {
     view?.stop();
     const running = fleet.running();
