@@ -11,6 +11,9 @@ let
   isPortOrNull = p: p == null || isPort p;
   check = cond: msg: if cond then [ ] else [ msg ];
 
+  /** " (did you mean \"x\"?)" when `word` is close to one of `candidates`, else "". */
+  valueHint = word: candidates: let c = strings.closest word candidates; in if c == null then "" else " (did you mean \"${c}\"?)";
+
   /** Problems of one forwardPorts entry of machine type `m`. */
   forwardErrors =
     m: i: f:
@@ -43,7 +46,8 @@ let
       where = ''machine "${m}"'';
       t = instances.withDefaults raw;
       unknown = builtins.filter (n: !(builtins.elem n options.knownOptions)) (builtins.attrNames raw);
-      hint = n: let c = strings.closest n options.knownOptions; in if c == null then "" else " (did you mean \"${c}\"?)";
+      hint = n: valueHint n options.knownOptions;
+      healthHint = n: valueHint n options.healthFields;
       countOk = builtins.isInt t.count && t.count >= 0;
       longest = if countOk && t.count > 1 then "${m}-${toString t.count}" else m;
     in
@@ -97,9 +101,17 @@ let
       )
       ++ check (builtins.isList t.dependsOn && builtins.all builtins.isString t.dependsOn) "${where}: dependsOn must be a list of machine names, got ${show t.dependsOn}"
       ++ check (builtins.isAttrs t.health) "${where}: health must be an attribute set, got ${show t.health}"
-      ++ map (n: ''${where}: health has an unknown field "${n}"; known: ssh, tcp, command, initScript, deadlines'') (
-        builtins.filter (n: !(builtins.elem n [ "ssh" "tcp" "command" "initScript" "deadlines" ])) (builtins.attrNames (raw.health or { }))
+      ++ map (n: ''${where}: health has an unknown field "${n}"${healthHint n}; known: ${join ", " options.healthFields}'') (
+        builtins.filter (n: !(builtins.elem n options.healthFields)) (builtins.attrNames (raw.health or { }))
       )
+      ++ builtins.concatMap (
+        n:
+        check (builtins.isAttrs t.health && (builtins.isInt t.health.${n} || builtins.isFloat t.health.${n}) && t.health.${n} > 0) "${where}: health.${n} must be a positive number of seconds, got ${show (t.health.${n} or null)}"
+      ) [ "interval" "timeout" ]
+      ++ check (builtins.isAttrs t.health && builtins.isInt t.health.retries && t.health.retries >= 1) "${where}: health.retries must be a positive integer (failing runs in a row before unhealthy), got ${show (t.health.retries or null)}"
+      ++ check (builtins.elem t.restart options.restartPolicies) "${where}: restart must be \"no\", \"on-failure\" or \"always\", got ${show t.restart}${
+        if builtins.isString t.restart then valueHint t.restart options.restartPolicies else ""
+      }"
       ++ check (builtins.isBool t.health.ssh) "${where}: health.ssh must be true or false, got ${show t.health.ssh}"
       ++ check (t.health.initScript == null || builtins.isBool t.health.initScript) "${where}: health.initScript must be null (automatic), true or false, got ${show t.health.initScript}"
       ++ (
