@@ -366,6 +366,11 @@ describe("a VM's state and console on disk", () => {
       problem: null,
       stoppedBy: null,
       username: null,
+      healthStatus: null,
+      healthy: null,
+      lastHealthCheck: null,
+      restarts: 0,
+      watcherPid: null,
     });
   });
 

@@ -1,17 +1,38 @@
 /**
  * `--attach`: stay in the foreground with the started VMs — stream their consoles prefixed with
- * their names, restart a crashed VM when the policy says so, and stop every one of them on
- * Ctrl-C (or SIGTERM) before exiting.
+ * their names, report what their watchers see (crash, restart, unhealthy, healthy again: the
+ * fleet is opened supervising, so each VM's worker applies its restart policy), and stop every
+ * one of them on Ctrl-C (or SIGTERM) before exiting.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import type { FleetEvent } from "@nohead/schema";
 import type { Fleet } from "@nohead/supervisor";
 import pc from "picocolors";
 
-export async function attach(
-  fleet: Fleet,
-  names: string[],
-  { restart = "no" }: { restart?: "no" | "on-failure" },
-): Promise<number> {
+/** One line for an event worth telling an attached user, or null. */
+function describe(event: FleetEvent): string | null {
+  const name = pc.bold(event.machine);
+  switch (event.type) {
+    case "crash":
+      return `${pc.red("✖")} ${name}: ${event.reason}${event.willRestart ? "; restarting (restart policy)" : ""}`;
+    case "restart":
+      return `${pc.yellow("↻")} ${name}: restart ${event.attempt} after ${(event.delayMs / 1000).toFixed(0)} s`;
+    case "ready":
+      return `${pc.green("✔")} ${name}: ready (pid ${event.pid})`;
+    case "unhealthy":
+      return `${pc.red("✖")} ${name}: unhealthy: ${event.reason}`;
+    case "healthy":
+      return `${pc.green("✔")} ${name}: healthy`;
+    case "failed":
+      return `${pc.red("✖")} ${name}: restart failed: ${event.reason}`;
+    case "stop":
+      return `${name}: stopped (${event.reason})`;
+    default:
+      return null;
+  }
+}
+
+export async function attach(fleet: Fleet, names: string[]): Promise<number> {
   const offsets = new Map(names.map((n) => [n, sizeOf(fleet.consoleLog(n))]));
   let stopping = false;
   const stopAll = async (signal: string) => {
@@ -25,6 +46,10 @@ export async function attach(
   };
   process.on("SIGINT", () => void stopAll("SIGINT"));
   process.on("SIGTERM", () => void stopAll("SIGTERM"));
+  fleet.subscribe((event) => {
+    const line = !stopping && names.includes(event.machine) ? describe(event) : null;
+    if (line) process.stderr.write(`${line}\n`);
+  });
   process.stderr.write(pc.dim(`attached to ${names.join(", ")}; Ctrl-C stops them\n`));
   for (;;) {
     for (const name of names) {
@@ -35,23 +60,8 @@ export async function attach(
         process.stdout.write(`${pc.cyan(name.padEnd(12))} | ${line.replace(/\r/g, "")}\n`);
       }
     }
-    if (!stopping) {
-      for (const status of fleet.status(names)) {
-        if (status.condition !== "crashed" && status.condition !== "failed") continue;
-        if (restart === "no") {
-          process.stderr.write(`${pc.red("✖")} ${status.name}: ${status.problem}\n`);
-          names.splice(names.indexOf(status.name), 1);
-          continue;
-        }
-        process.stderr.write(
-          `${pc.yellow("↻")} ${status.name}: ${status.problem}; restarting (--restart on-failure)\n`,
-        );
-        const [result] = await fleet.start([status.name]);
-        if (!result?.ok)
-          process.stderr.write(`${pc.red("✖")} ${status.name}: restart failed: ${result?.failure}\n`);
-      }
-      if (names.length === 0) return 1;
-    }
+    // Every VM's watch ended (exited and not restarted by its policy): nothing left to attach to.
+    if (!stopping && !names.some((n) => fleet.watching().includes(n))) return 1;
     await Bun.sleep(500);
   }
 }

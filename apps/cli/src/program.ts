@@ -96,9 +96,10 @@ export function buildProgram(version: string): Command {
       .option("--host <name>", 'run the machines on this host from the hosts file ("local": this computer)')
       .option("--attach", "stay in the foreground: stream consoles, restart by policy, stop all on Ctrl-C")
       .addOption(
-        new Option("--restart <policy>", "with --attach: restart crashed VMs")
-          .choices(["no", "on-failure"])
-          .default("no"),
+        new Option(
+          "--restart <policy>",
+          "with --attach: this restart policy instead of each machine's",
+        ).choices(["no", "on-failure", "always"]),
       )
       .option("--json", "print the start results as JSON");
 

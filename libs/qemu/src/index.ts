@@ -10,6 +10,7 @@ export * from "./json-line-socket.ts";
 export * from "./launch.ts";
 export * from "./qemu-args.ts";
 export * from "./qemu-errors.ts";
+export * from "./qemu-exit.ts";
 export * from "./qmp-client.ts";
 export * from "./qmp-message.ts";
 export * from "./readiness.ts";

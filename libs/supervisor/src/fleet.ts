@@ -9,19 +9,33 @@
  * const { stdout } = await fleet.exec("web-1", ["hostname"]);
  * await fleet.stop(["web-1"]);
  *
+ * A fleet opened with `supervise: true` is the process that hosts its VMs' watchers (the
+ * supervisor, an attached CLI): each VM it starts or adopts keeps a worker thread for its whole
+ * life — health checks, restart policy, events (`subscribe`) — until it is stopped or the fleet
+ * is closed. Without it, a VM's worker ends once the VM is ready (the VM runs on).
+ *
+ * @example
+ * const fleet = Fleet.open({ cwd, supervise: true });
+ * const off = fleet.subscribe((event) => console.log(event.type, event.machine, event.reason));
+ * await fleet.adopt();            // VMs whose watcher is gone (a killed supervisor)
+ * await fleet.start(["db"]);      // watched from now on
+ * await fleet.close();            // stop watching; the VMs run on
+ *
  * Read-only calls (`names`, `status`, `manifest`) load only state and schema modules; what starts,
  * stops and talks to VMs (QEMU clients, workers, locks) is imported when first used, so `status`
  * stays fast.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ExecResult, StopResult } from "@nohead/qemu";
 import {
+  type FleetEvent,
   MANIFEST_FILE,
   Manifest,
   type ManifestMachine,
   NoheadError,
   notFoundError,
+  type RestartPolicy,
   type VmState,
 } from "@nohead/schema";
 import { z } from "zod";
@@ -31,6 +45,8 @@ import { findProject, type Project, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
 import { findQemuByArgument, knownVmNames, readState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
+import type { VmWatcher } from "./vm-watcher.ts";
+import type { StartProgress as WatchProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
 import { writeState } from "./write-state.ts";
 
 export interface StartOptions {
@@ -43,6 +59,21 @@ export interface StartOptions {
    */
   authorizedKeys?: string[];
   onProgress?: (p: StartProgress) => void;
+  /** Overrides every started machine's `restart` policy (`run --attach --restart`). */
+  restart?: RestartPolicy;
+}
+
+export interface FleetOptions {
+  /** Keep a worker per VM for its whole life: health checks, restart policy, events. */
+  supervise?: boolean;
+}
+
+/** What `Fleet.adopt` did with one VM. */
+export interface AdoptReport {
+  machine: string;
+  adopted: boolean;
+  /** Why it was not adopted (null when it was). */
+  reason: string | null;
 }
 
 export interface StopReport {
@@ -91,6 +122,13 @@ export function loadManifest(resultPath: string): Manifest {
 
 export class Fleet {
   private manifestCache: Manifest | undefined;
+  /** Whether VMs keep their worker once ready (see FleetOptions). */
+  readonly supervise: boolean;
+  /** The live watcher of each VM this fleet watches. */
+  private readonly watchers = new Map<string, VmWatcher>();
+  /** Each watcher's life, settled once it ended and was removed. */
+  private readonly lives = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<(event: FleetEvent) => void>();
 
   /**
    * @param project where state lives
@@ -101,13 +139,143 @@ export class Fleet {
     readonly project: Project,
     readonly resultPath: string,
     manifest?: Manifest,
+    options: FleetOptions = {},
   ) {
     this.manifestCache = manifest;
+    this.supervise = options.supervise ?? false;
   }
 
   /** The fleet of the project around `cwd`, built into `result` (relative to `cwd`). */
-  static open({ cwd, result = "result" }: { cwd: string; result?: string }): Fleet {
-    return new Fleet(findProject(cwd), resolve(cwd, result));
+  static open({
+    cwd,
+    result = "result",
+    supervise = false,
+  }: { cwd: string; result?: string } & FleetOptions): Fleet {
+    return new Fleet(findProject(cwd), resolve(cwd, result), undefined, { supervise });
+  }
+
+  /**
+   * Calls `listener` with every event of this fleet's VMs (start, ready, healthy, unhealthy,
+   * crash, restart, failed, stop); returns the function that unsubscribes it.
+   */
+  subscribe(listener: (event: FleetEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private readonly emit = (event: FleetEvent): void => {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not stop the others or the watcher.
+      }
+    }
+  };
+
+  /** Names of the VMs whose worker lives in this fleet (they are watched here). */
+  watching(): string[] {
+    return [...this.watchers.keys()].sort();
+  }
+
+  /** Launches a VM in a worker; a supervising fleet keeps the worker once the VM is ready. */
+  private async launchInWorker(
+    spec: WatchSpec,
+    onProgress: (p: WatchProgress) => void,
+  ): Promise<WatchOutcome> {
+    const { VmWatcher } = await import("./vm-watcher.ts");
+    const watcher = await VmWatcher.create(this.emit);
+    let outcome: WatchOutcome;
+    try {
+      outcome = await watcher.start(spec, onProgress);
+    } catch (error) {
+      await watcher.terminate();
+      throw error;
+    }
+    if (spec.supervised && outcome.readiness === "ready") this.keep(spec.machine.name, watcher);
+    else await watcher.terminate();
+    return outcome;
+  }
+
+  /** Keeps `watcher` watching `name` until the VM's life under it ends. */
+  private keep(name: string, watcher: VmWatcher): void {
+    this.watchers.set(name, watcher);
+    const life = watcher
+      .watch()
+      .catch(() => undefined) // A dead worker thread: the VM runs on, adoptable again.
+      .then(async () => {
+        if (this.watchers.get(name) === watcher) this.watchers.delete(name);
+        this.lives.delete(name);
+        await watcher.terminate();
+      });
+    this.lives.set(name, life);
+  }
+
+  /**
+   * Takes over the running VMs of this project that no live process watches (`names`, default:
+   * all): a worker per VM resumes its health checks and restart policy from its state file,
+   * without restarting it. Call it when a new supervisor starts after the old one died.
+   */
+  async adopt(names?: string[]): Promise<AdoptReport[]> {
+    const [{ VmWatcher }, { withVmLock }, { specFromState }] = await Promise.all([
+      import("./vm-watcher.ts"),
+      import("./vm-lock.ts"),
+      import("./adopt-spec.ts"),
+    ]);
+    const reports: AdoptReport[] = [];
+    for (const name of names ?? knownVmNames(this.project)) {
+      const report = (reason: string | null) =>
+        reports.push({ machine: name, adopted: reason === null, reason });
+      if (this.watchers.has(name)) {
+        report("already watched by this fleet");
+        continue;
+      }
+      const paths = vmPaths(this.project, name);
+      try {
+        await withVmLock(name, paths, async () => {
+          const read = readState(paths);
+          if (read.kind !== "ok") return report(`no readable state (${read.kind})`);
+          const { state } = read;
+          if (state.pid === null || !isSameProcessAlive(state.pid, state.processStartTicks))
+            return report("not running");
+          const owner = state.watcher;
+          if (owner && owner.pid !== process.pid && isSameProcessAlive(owner.pid, owner.startTicks))
+            return report(`watched by process ${owner.pid}`);
+          const built = this.hasBuild() ? this.manifest.machines.find((m) => m.name === name) : undefined;
+          const spec = specFromState(state, paths, built);
+          const watcher = await VmWatcher.create(this.emit);
+          if (!(await watcher.adopt(spec, state))) {
+            await watcher.terminate();
+            return report("not running");
+          }
+          this.keep(name, watcher);
+          report(null);
+        });
+      } catch (error) {
+        report(error instanceof Error ? error.message : String(error));
+      }
+    }
+    return reports;
+  }
+
+  /**
+   * Stops watching every VM (their workers end; the VMs run on, adoptable by another process)
+   * and resolves once every worker has ended — after `timeoutMs` (a worker busy restarting its
+   * VM), the workers left are ended without their goodbye (the VMs still run on).
+   */
+  async close({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    const watchers = [...this.watchers.values()];
+    const lives = [...this.lives.values()];
+    await Promise.all(watchers.map((w) => w.release().catch(() => undefined)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(lives), late]);
+    clearTimeout(timer);
+    await Promise.all(watchers.map((w) => w.terminate()));
+    this.watchers.clear();
+    this.lives.clear();
   }
 
   /** The build's manifest (throws a not-found error naming the fix when there is no build). */
@@ -176,17 +344,20 @@ export class Fleet {
     const toStart = this.withDependencies(wanted).filter(
       (n) => wanted.includes(n) || vmStatus(this.project, n).condition !== "running",
     );
-    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }] = await Promise.all([
+    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }, { startVm }] = await Promise.all([
       import("./ssh-identity.ts"),
       import("./vm-pool.ts"),
+      import("./start-vm.ts"),
     ]);
     const ssh = ensureSshIdentity(this.project);
     const network = privateNetworkOf(this.project);
     const specs: StartSpec[] = toStart.map((name) => {
-      const machine = this.machine(name);
+      const built = this.machine(name);
+      const machine = options.restart ? { ...built, restart: options.restart } : built;
       return {
         project: this.project,
         machine,
+        supervised: this.supervise,
         display,
         fresh,
         extraArgs,
@@ -201,7 +372,9 @@ export class Fleet {
         },
       };
     });
-    return startAll(specs, onProgress);
+    return startAll(specs, onProgress, (spec, progress) =>
+      startVm(spec, progress, (watchSpec, watchProgress) => this.launchInWorker(watchSpec, watchProgress)),
+    );
   }
 
   /** Reconciled status of `names` (default: every machine the project knows). */
@@ -229,6 +402,20 @@ export class Fleet {
         import("@nohead/qemu"),
       ]);
       return await withVmLock(name, paths, async () => {
+        // Whoever watches this VM (here or in another process) must not restart it now.
+        writeFileSync(paths.stopRequest, `${process.pid}\n`, { mode: 0o600 });
+        const watcher = this.watchers.get(name);
+        if (watcher) {
+          const result = await watcher.stop({ powerdownMs: options.powerdownMs ?? 30_000 });
+          await this.lives.get(name);
+          return {
+            machine: name,
+            ok: true,
+            method: result.method,
+            durationMs: result.durationMs,
+            error: null,
+          };
+        }
         const read = readState(paths);
         const state: VmState | null = read.kind === "ok" ? read.state : null;
         const pid =
@@ -251,6 +438,17 @@ export class Fleet {
             ...state,
             readiness: "stopped",
             stop: { method: result.method, at: new Date().toISOString(), durationMs: result.durationMs },
+            healthStatus: null,
+            watcher: null,
+          });
+        }
+        if (result.method !== "already-stopped") {
+          this.emit({
+            type: "stop",
+            machine: name,
+            at: new Date().toISOString(),
+            reason: "stopped by a command",
+            method: result.method,
           });
         }
         return { machine: name, ok: true, method: result.method, durationMs: result.durationMs, error: null };

@@ -3,7 +3,7 @@
  * alive means running; gone without a recorded stop means crashed. No schema library is imported
  * here, so `status` can use it on its fast path.
  */
-import type { BoundForward, HealthResult, Readiness, VmState } from "@nohead/schema";
+import type { BoundForward, HealthResult, HealthStatus, Readiness, VmStateFile } from "@nohead/schema";
 import { isSameProcessAlive } from "./process-identity.ts";
 
 export type VmCondition = "running" | "stopped" | "crashed" | "failed" | "not-started";
@@ -22,11 +22,27 @@ export interface VmStatus {
   problem: string | null;
   stoppedBy: string | null;
   username: string | null;
+  /**
+   * Live health, kept by the VM's watcher: null when it has no checks, is not running, or no
+   * process watches it (the last results in `health` may then be old).
+   */
+  healthStatus: HealthStatus | null;
+  /** `healthStatus` as a boolean: true healthy, false unhealthy, null otherwise. */
+  healthy: boolean | null;
+  /** When the checks last ran (ISO time), or null. */
+  lastHealthCheck: string | null;
+  /** Restarts by the restart policy since the VM was started. */
+  restarts: number;
+  /** The pid of the process whose worker watches it, when that process lives. */
+  watcherPid: number | null;
 }
 
 /** The status of the VM whose (validated or peeked) state is `state`. */
-export function statusFromState(state: VmState, now: number): VmStatus {
+export function statusFromState(state: VmStateFile, now: number): VmStatus {
   const alive = state.pid !== null && isSameProcessAlive(state.pid, state.processStartTicks);
+  const watcher = state.watcher ?? null;
+  const watched = alive && watcher !== null && isSameProcessAlive(watcher.pid, watcher.startTicks);
+  const healthStatus = watched ? (state.healthStatus ?? null) : null;
   const condition: VmCondition = alive
     ? "running"
     : state.readiness === "stopped"
@@ -45,10 +61,15 @@ export function statusFromState(state: VmState, now: number): VmStatus {
     initScript: state.initScript,
     problem:
       condition === "crashed"
-        ? `QEMU (pid ${state.pid}) is gone without a stop; last readiness ${state.readiness}`
+        ? `QEMU (pid ${state.pid}) is gone without a stop${state.failure ? `: ${state.failure}` : ""}; last readiness ${state.readiness}`
         : state.failure,
     stoppedBy: state.stop?.method ?? null,
     username: state.username,
+    healthStatus,
+    healthy: healthStatus === "healthy" ? true : healthStatus === "unhealthy" ? false : null,
+    lastHealthCheck: state.lastHealthCheck ?? null,
+    restarts: state.restarts ?? 0,
+    watcherPid: watched ? (watcher?.pid ?? null) : null,
   };
 }
 
@@ -66,5 +87,10 @@ export function notStartedStatus(name: string, problem: string | null = null): V
     problem,
     stoppedBy: null,
     username: null,
+    healthStatus: null,
+    healthy: null,
+    lastHealthCheck: null,
+    restarts: 0,
+    watcherPid: null,
   };
 }

@@ -1,12 +1,13 @@
 /**
  * `nohead run <vm> [qemu args…]` and `nohead runall`: start VMs (dependencies first) and return
- * when they are ready, with a live line per VM; `--attach` stays in the foreground, streams the
- * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
+ * when they are ready, with a live line per VM; `--attach` stays in the foreground hosting the
+ * VMs' watchers (health checks, restart policy), streams the consoles, and stops everything on
+ * Ctrl-C.
  */
 
 import { readFileSync } from "node:fs";
 import type { HostStartOptions } from "@nohead/hosts";
-import type { ManifestMachine } from "@nohead/schema";
+import type { ManifestMachine, RestartPolicy } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
@@ -23,7 +24,7 @@ export interface RunOptions {
   noui?: boolean;
   fresh?: boolean;
   attach?: boolean;
-  restart?: "no" | "on-failure";
+  restart?: RestartPolicy;
   json?: boolean;
 }
 
@@ -42,7 +43,8 @@ export async function startAndReport(
   options: RunOptions,
   extraArgs: string[] = [],
 ): Promise<number> {
-  const fleet = openFleet(globals);
+  // Attached, this process hosts the VMs' watchers for as long as it runs.
+  const fleet = openFleet(globals, { supervise: options.attach ?? false });
   const wanted = names ?? fleet.manifest.machines.map((m) => m.name);
   if (names) for (const name of names) fleet.machine(name);
   const view = options.json ? undefined : new StartView(wanted);
@@ -55,13 +57,17 @@ export async function startAndReport(
   };
   const results: StartResult[] = elsewhere
     ? await startElsewhere(fleet, machines, options.host, { ...start, qemuArgs: extraArgs })
-    : await fleet.start(names, { ...start, extraArgs });
+    : await fleet.start(names, {
+        ...start,
+        extraArgs,
+        ...(options.attach && options.restart ? { restart: options.restart } : {}),
+      });
   view?.finish(results);
   if (options.json) process.stdout.write(`${JSON.stringify({ machines: results }, null, 2)}\n`);
   const ok = results.every((r) => r.ok);
   const started = results.filter((r) => r.ok).map((r) => r.machine);
   // Attaching to nothing would wait forever: with no VM started, report the failure instead.
-  if (options.attach && started.length > 0) return attach(fleet, started, options);
+  if (options.attach && started.length > 0) return attach(fleet, started);
   return ok ? 0 : 1;
 }
 

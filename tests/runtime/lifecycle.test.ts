@@ -1,0 +1,215 @@
+/**
+ * A VM's life under a supervising fleet, with real QEMU fixture VMs: a supervising process is
+ * SIGKILLed and its VMs run on; a new Fleet adopts them and resumes their health checks without
+ * restarting them; a VM goes unhealthy within two intervals when its guest's sshd is killed and
+ * healthy again when sshd returns; `restart = "on-failure"` restarts a SIGKILLed QEMU and
+ * `"no"` does not; a stop by a command is never restarted. Slow: two VMs, ~2–3 minutes on 2 cores.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { FleetEvent } from "@nohead/schema";
+import { Fleet } from "@nohead/supervisor";
+import { REPO_ROOT } from "../support/run-cli.ts";
+import {
+  makeRuntimeProject,
+  type RuntimeProject,
+  TEST_DEADLINES,
+  waitUntil,
+} from "../support/runtime-project.ts";
+
+const INTERVAL_S = 2;
+const WATCH = `health.interval = ${INTERVAL_S}; health.timeout = 2; health.retries = 1; ${TEST_DEADLINES}`;
+const CONFIGS = `{ ... }: {
+  keeper = { restart = "on-failure"; ${WATCH} };
+  loner = { ${WATCH} };
+}`;
+const SLOW = 240_000;
+// Its output goes elsewhere: the guest agent waits for the output pipes to close.
+const DROPBEAR = "dropbear -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -s -E </dev/null >/dev/null 2>&1";
+
+let project: RuntimeProject;
+let fleet: Fleet;
+const events: FleetEvent[] = [];
+
+/** Resolves with the first event (seen from now on) that matches, or throws after `timeoutMs`. */
+async function nextEvent(match: (e: FleetEvent) => boolean, timeoutMs: number): Promise<FleetEvent> {
+  const from = events.length;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const found = events.slice(from).find(match);
+    if (found) return found;
+    if (performance.now() > deadline) {
+      throw new Error(`no matching event in ${timeoutMs} ms; saw ${JSON.stringify(events.slice(from))}`);
+    }
+    await Bun.sleep(50);
+  }
+}
+
+beforeAll(async () => {
+  project = await makeRuntimeProject(CONFIGS);
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await fleet?.close();
+  if (project) expect(await project.cleanup()).toEqual([]);
+}, 120_000);
+
+describe("a supervising fleet's VMs", () => {
+  test(
+    "outlive their supervisor's SIGKILL and are adopted by a new fleet without a restart",
+    async () => {
+      const supervisor = Bun.spawn(
+        ["bun", join(REPO_ROOT, "tests/support/supervising-process.ts"), project.projectDir],
+        {
+          cwd: REPO_ROOT,
+          stdout: "pipe",
+          stderr: "inherit",
+        },
+      );
+      let line = "";
+      for await (const chunk of supervisor.stdout) {
+        line += new TextDecoder().decode(chunk);
+        if (line.includes("\n")) break;
+      }
+      const results = JSON.parse(line) as { machine: string; ok: boolean }[];
+      expect(results.map((r) => [r.machine, r.ok])).toEqual([
+        ["keeper", true],
+        ["loner", true],
+      ]);
+      const before = await project.status();
+      for (const s of before) {
+        expect(s.condition).toBe("running");
+        expect(s.watcherPid).toBe(supervisor.pid);
+        expect(s.healthStatus).toBe("healthy");
+        expect(s.healthy).toBe(true);
+      }
+      // The watcher keeps checking: lastHealthCheck moves on after ready.
+      const firstCheck = before[0]?.lastHealthCheck;
+      expect(
+        await waitUntil(() => project.stateFile("keeper")?.lastHealthCheck !== firstCheck, INTERVAL_S * 3000),
+      ).toBe(true);
+
+      supervisor.kill("SIGKILL");
+      await supervisor.exited;
+      const orphaned = await project.status();
+      for (const s of orphaned) {
+        expect(s.condition).toBe("running");
+        expect(s.pid).toBe(before.find((b) => b.name === s.name)?.pid ?? -1);
+        // No live process watches it: its health is unknown, not stale "healthy".
+        expect(s.watcherPid).toBeNull();
+        expect(s.healthy).toBeNull();
+      }
+
+      fleet = Fleet.open({ cwd: project.projectDir, supervise: true });
+      fleet.subscribe((e) => events.push(e));
+      const adopted = await fleet.adopt();
+      expect(adopted).toEqual([
+        { machine: "keeper", adopted: true, reason: null },
+        { machine: "loner", adopted: true, reason: null },
+      ]);
+      expect(fleet.watching()).toEqual(["keeper", "loner"]);
+      // A second adoption (another fleet, or this one again) leaves them to their watcher.
+      expect((await fleet.adopt(["keeper"]))[0]?.reason).toBe("already watched by this fleet");
+
+      const checkedAt = project.stateFile("keeper")?.lastHealthCheck;
+      expect(
+        await waitUntil(() => project.stateFile("keeper")?.lastHealthCheck !== checkedAt, INTERVAL_S * 3000),
+      ).toBe(true);
+      for (const s of await project.status()) {
+        expect(s.pid).toBe(before.find((b) => b.name === s.name)?.pid ?? -1);
+        expect(s.watcherPid).toBe(process.pid);
+        expect(s.healthy).toBe(true);
+        expect(s.restarts).toBe(0);
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "go unhealthy within two intervals when sshd is killed in the guest, and healthy again when it returns",
+    async () => {
+      const killed = performance.now();
+      const kill = await fleet.exec("loner", ["/bin/sh", "-c", "killall dropbear"]);
+      expect(kill.exitCode).toBe(0);
+      const unhealthy = await nextEvent((e) => e.type === "unhealthy" && e.machine === "loner", 30_000);
+      const tookS = (performance.now() - killed) / 1000;
+      // Two intervals, plus the timeout of the check that notices.
+      expect(tookS).toBeLessThanOrEqual(2 * INTERVAL_S + 2 + 1);
+      expect(unhealthy.reason).toStartWith("ssh: ");
+      const status = fleet.status(["loner"])[0];
+      expect(status?.healthStatus).toBe("unhealthy");
+      expect(status?.healthy).toBe(false);
+      expect(status?.condition).toBe("running");
+      expect(status?.health.find((h) => h.check === "ssh")).toMatchObject({ ok: false });
+      expect(status?.lastHealthCheck).not.toBeNull();
+
+      const restarted = await fleet.exec("loner", ["/bin/sh", "-c", DROPBEAR]);
+      expect(restarted.exitCode).toBe(0);
+      const healthy = await nextEvent((e) => e.type === "healthy" && e.machine === "loner", 30_000);
+      expect(healthy.reason).toBeNull();
+      expect(fleet.status(["loner"])[0]?.healthy).toBe(true);
+      // An unhealthy VM is reported, never restarted.
+      expect(events.some((e) => e.type === "restart" || e.type === "crash")).toBe(false);
+    },
+    SLOW,
+  );
+
+  test(
+    'restart = "on-failure" starts a SIGKILLed QEMU again; "no" leaves it crashed',
+    async () => {
+      const [keeper, loner] = fleet.status(["keeper", "loner"]);
+      process.kill(keeper?.pid ?? 0, "SIGKILL");
+      process.kill(loner?.pid ?? 0, "SIGKILL");
+
+      const lonerCrash = await nextEvent((e) => e.type === "crash" && e.machine === "loner", 15_000);
+      expect(lonerCrash).toMatchObject({ willRestart: false, pid: loner?.pid });
+      expect(lonerCrash.reason).toBe("QEMU exited without shutting down (killed or crashed)");
+      const keeperCrash = events.find((e) => e.type === "crash" && e.machine === "keeper");
+      expect(keeperCrash).toMatchObject({ willRestart: true, pid: keeper?.pid });
+
+      const ready = await nextEvent((e) => e.type === "ready" && e.machine === "keeper", 150_000);
+      const after = fleet.status(["keeper", "loner"]);
+      expect(after[0]).toMatchObject({
+        condition: "running",
+        readiness: "ready",
+        restarts: 1,
+        healthy: true,
+      });
+      expect(after[0]?.pid).not.toBe(keeper?.pid);
+      expect(ready).toMatchObject({ pid: after[0]?.pid });
+      const restart = events.find((e) => e.type === "restart" && e.machine === "keeper");
+      expect(restart).toMatchObject({ attempt: 1, delayMs: 1000 });
+      // The order of what happened to keeper.
+      const order = events
+        .filter(
+          (e) => e.machine === "keeper" && events.indexOf(e) >= events.indexOf(keeperCrash as FleetEvent),
+        )
+        .map((e) => e.type);
+      expect(order).toEqual(["crash", "restart", "start", "ready", "healthy"]);
+
+      expect(after[1]).toMatchObject({ condition: "crashed", pid: null, healthy: null });
+      expect(after[1]?.problem).toContain("QEMU exited without shutting down");
+      expect(fleet.watching()).toEqual(["keeper"]);
+      expect(project.processes().filter((p) => p.includes(String(loner?.pid)))).toEqual([]);
+    },
+    SLOW,
+  );
+
+  test(
+    "a stop by a command is not restarted, whatever the policy",
+    async () => {
+      const [report] = await fleet.stop(["keeper"]);
+      expect(report).toMatchObject({ machine: "keeper", ok: true });
+      expect(report?.method).toMatch(/^(powerdown|quit)$/);
+      const stop = events.findLast((e) => e.type === "stop" && e.machine === "keeper");
+      expect(stop).toMatchObject({ type: "stop", reason: "stopped by a command" });
+      await Bun.sleep(3000); // longer than the first restart's backoff
+      const [keeper] = fleet.status(["keeper"]);
+      expect(keeper).toMatchObject({ condition: "stopped", pid: null, watcherPid: null });
+      expect(fleet.watching()).toEqual([]);
+      expect(events.filter((e) => e.type === "restart")).toHaveLength(1);
+    },
+    SLOW,
+  );
+});
