@@ -110,7 +110,7 @@ describe("a supervising fleet's VMs", () => {
       ]);
       expect(fleet.watching()).toEqual(["keeper", "loner"]);
       // A second adoption (another fleet, or this one again) leaves them to their watcher.
-      expect((await fleet.adopt(["keeper"]))[0]?.reason).toBe("already watched by this fleet");
+      expect((await fleet.adopt(["keeper"]))[0]?.reason).toBe("already watched in this process");
 
       const checkedAt = project.stateFile("keeper")?.lastHealthCheck;
       expect(

@@ -120,14 +120,23 @@ export function loadManifest(resultPath: string): Manifest {
   return parsed.data;
 }
 
+/** A VM watched in this process: its worker and its life (settled once it ended and was removed). */
+interface Watched {
+  name: string;
+  watcher: VmWatcher;
+  life: Promise<void>;
+}
+
+/**
+ * Every VM watched in this process, by state file: one watcher per VM per process, whichever
+ * Fleet object started or adopted it (the agent makes a Fleet per request).
+ */
+const WATCHED = new Map<string, Watched>();
+
 export class Fleet {
   private manifestCache: Manifest | undefined;
   /** Whether VMs keep their worker once ready (see FleetOptions). */
   readonly supervise: boolean;
-  /** The live watcher of each VM this fleet watches. */
-  private readonly watchers = new Map<string, VmWatcher>();
-  /** Each watcher's life, settled once it ended and was removed. */
-  private readonly lives = new Map<string, Promise<void>>();
   private readonly listeners = new Set<(event: FleetEvent) => void>();
 
   /**
@@ -173,9 +182,17 @@ export class Fleet {
     }
   };
 
-  /** Names of the VMs whose worker lives in this fleet (they are watched here). */
+  /** Names of this project's VMs whose worker lives in this process (they are watched here). */
   watching(): string[] {
-    return [...this.watchers.keys()].sort();
+    return this.watched().map((w) => w.name);
+  }
+
+  private watched(): Watched[] {
+    const prefix = join(this.project.stateDir, "vms/");
+    return [...WATCHED.entries()]
+      .filter(([state]) => state.startsWith(prefix))
+      .map(([, watched]) => watched)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Launches a VM in a worker; a supervising fleet keeps the worker once the VM is ready. */
@@ -199,16 +216,15 @@ export class Fleet {
 
   /** Keeps `watcher` watching `name` until the VM's life under it ends. */
   private keep(name: string, watcher: VmWatcher): void {
-    this.watchers.set(name, watcher);
+    const key = vmPaths(this.project, name).state;
     const life = watcher
       .watch()
       .catch(() => undefined) // A dead worker thread: the VM runs on, adoptable again.
       .then(async () => {
-        if (this.watchers.get(name) === watcher) this.watchers.delete(name);
-        this.lives.delete(name);
+        if (WATCHED.get(key)?.watcher === watcher) WATCHED.delete(key);
         await watcher.terminate();
       });
-    this.lives.set(name, life);
+    WATCHED.set(key, { name, watcher, life });
   }
 
   /**
@@ -226,11 +242,11 @@ export class Fleet {
     for (const name of names ?? knownVmNames(this.project)) {
       const report = (reason: string | null) =>
         reports.push({ machine: name, adopted: reason === null, reason });
-      if (this.watchers.has(name)) {
-        report("already watched by this fleet");
+      const paths = vmPaths(this.project, name);
+      if (WATCHED.has(paths.state)) {
+        report("already watched in this process");
         continue;
       }
-      const paths = vmPaths(this.project, name);
       try {
         await withVmLock(name, paths, async () => {
           const read = readState(paths);
@@ -239,6 +255,7 @@ export class Fleet {
           if (state.pid === null || !isSameProcessAlive(state.pid, state.processStartTicks))
             return report("not running");
           const owner = state.watcher;
+          // This process's own record is stale here: its worker for the VM is gone (checked above).
           if (owner && owner.pid !== process.pid && isSameProcessAlive(owner.pid, owner.startTicks))
             return report(`watched by process ${owner.pid}`);
           const built = this.hasBuild() ? this.manifest.machines.find((m) => m.name === name) : undefined;
@@ -264,8 +281,9 @@ export class Fleet {
    * VM), the workers left are ended without their goodbye (the VMs still run on).
    */
   async close({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
-    const watchers = [...this.watchers.values()];
-    const lives = [...this.lives.values()];
+    const watched = this.watched();
+    const watchers = watched.map((w) => w.watcher);
+    const lives = watched.map((w) => w.life);
     await Promise.all(watchers.map((w) => w.release().catch(() => undefined)));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<void>((resolve) => {
@@ -274,8 +292,7 @@ export class Fleet {
     await Promise.race([Promise.all(lives), late]);
     clearTimeout(timer);
     await Promise.all(watchers.map((w) => w.terminate()));
-    this.watchers.clear();
-    this.lives.clear();
+    for (const { name } of watched) WATCHED.delete(vmPaths(this.project, name).state);
   }
 
   /** The build's manifest (throws a not-found error naming the fix when there is no build). */
@@ -404,10 +421,10 @@ export class Fleet {
       return await withVmLock(name, paths, async () => {
         // Whoever watches this VM (here or in another process) must not restart it now.
         writeFileSync(paths.stopRequest, `${process.pid}\n`, { mode: 0o600 });
-        const watcher = this.watchers.get(name);
-        if (watcher) {
-          const result = await watcher.stop({ powerdownMs: options.powerdownMs ?? 30_000 });
-          await this.lives.get(name);
+        const watched = WATCHED.get(paths.state);
+        if (watched) {
+          const result = await watched.watcher.stop({ powerdownMs: options.powerdownMs ?? 30_000 });
+          await watched.life;
           return {
             machine: name,
             ok: true,
