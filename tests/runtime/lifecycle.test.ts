@@ -197,16 +197,38 @@ describe("a supervising fleet's VMs", () => {
   );
 
   test(
-    "a stop by a command is not restarted, whatever the policy",
+    "a stop by a command is not restarted, whatever the policy: during a restart's backoff, or running",
     async () => {
+      // Killed: its watcher waits 1 s before the restart; stopall (no names) stops it meanwhile.
+      const [keeper] = fleet.status(["keeper"]);
+      process.kill(keeper?.pid ?? 0, "SIGKILL");
+      await nextEvent((e) => e.type === "crash" && e.machine === "keeper", 15_000);
+      const reports = await fleet.stop();
+      expect(reports.map((r) => [r.machine, r.ok, r.method])).toEqual([["keeper", true, "already-stopped"]]);
+      await Bun.sleep(3000); // longer than the backoff
+      expect(fleet.status(["keeper"])[0]).toMatchObject({
+        condition: "stopped",
+        pid: null,
+        watcherPid: null,
+      });
+      expect(events.filter((e) => e.type === "restart")).toHaveLength(1);
+      expect(fleet.watching()).toEqual([]);
+
+      // Started again (watched), then stopped while running: powered down, not restarted.
+      const [started] = await fleet.start(["keeper"]);
+      expect(started).toMatchObject({ ok: true, readiness: "ready" });
+      expect(fleet.watching()).toEqual(["keeper"]);
       const [report] = await fleet.stop(["keeper"]);
       expect(report).toMatchObject({ machine: "keeper", ok: true });
       expect(report?.method).toMatch(/^(powerdown|quit)$/);
       const stop = events.findLast((e) => e.type === "stop" && e.machine === "keeper");
-      expect(stop).toMatchObject({ type: "stop", reason: "stopped by a command" });
-      await Bun.sleep(3000); // longer than the first restart's backoff
-      const [keeper] = fleet.status(["keeper"]);
-      expect(keeper).toMatchObject({ condition: "stopped", pid: null, watcherPid: null });
+      expect(stop).toMatchObject({ type: "stop", reason: "stopped by a command", method: report?.method });
+      await Bun.sleep(3000);
+      expect(fleet.status(["keeper"])[0]).toMatchObject({
+        condition: "stopped",
+        pid: null,
+        watcherPid: null,
+      });
       expect(fleet.watching()).toEqual([]);
       expect(events.filter((e) => e.type === "restart")).toHaveLength(1);
     },

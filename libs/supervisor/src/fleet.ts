@@ -404,9 +404,29 @@ export class Fleet {
     return knownVmNames(this.project).filter((n) => vmStatus(this.project, n).condition === "running");
   }
 
-  /** Stops `names` (default: every running VM of the project) in parallel, each gracefully and bounded. */
+  /**
+   * Names of this project's VMs that a live process watches while their QEMU is down: a restart
+   * policy is about to start them again.
+   */
+  private restarting(): string[] {
+    return knownVmNames(this.project).filter((name) => {
+      const read = readState(vmPaths(this.project, name));
+      if (read.kind !== "ok") return false;
+      const { pid, processStartTicks, watcher } = read.state;
+      return (
+        watcher !== null &&
+        isSameProcessAlive(watcher.pid, watcher.startTicks) &&
+        !(pid !== null && isSameProcessAlive(pid, processStartTicks))
+      );
+    });
+  }
+
+  /**
+   * Stops `names` (default: every running VM of the project, and those waiting for a restart by
+   * their policy) in parallel, each gracefully and bounded.
+   */
   async stop(names?: string[], options: { powerdownMs?: number } = {}): Promise<StopReport[]> {
-    const targets = names ?? this.running();
+    const targets = names ?? [...new Set([...this.running(), ...this.restarting()])].sort();
     return Promise.all(targets.map((name) => this.stopOne(name, options)));
   }
 
