@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   startup: async () => (await import("./startup.ts")).startup,
   plan: async () => (await import("./plan.ts")).plan,
   runtime: async () => (await import("./runtime.ts")).runtime,
+  watch: async () => (await import("./watch.ts")).watch,
 };
 
 /** How long a benchmark waits for other QEMUs on the machine to finish before it runs anyway. */

@@ -266,6 +266,9 @@ export class VmLife {
         if (performance.now() - this.readySince >= RESTART_STREAK_RESET_MS) this.streak = 0;
         if (checked && performance.now() >= nextCheck) {
           await this.check();
+          // A worker lives as long as its VM: collect each run's garbage (sockets, state text)
+          // now rather than let every VM's heap grow towards the next full collection.
+          Bun.gc(false);
           nextCheck = performance.now() + intervalMs;
           continue;
         }
