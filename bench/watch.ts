@@ -11,7 +11,8 @@
  *   so the difference is what the checks themselves cost, host and guest.
  * Every VM it starts is stopped before it returns, whatever fails.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Fleet } from "@nohead/supervisor";
 import { makeFixtureFleet } from "../tests/support/fixture-fleet.ts";
@@ -19,7 +20,6 @@ import { REPO_ROOT } from "../tests/support/run-cli.ts";
 import type { Benchmark, BenchContext } from "./benchmark.ts";
 import { makeFigure } from "./figure.ts";
 import { findQemuUnder, reapQemuUnder } from "./qemu-reaper.ts";
-import { testTempDir } from "../tests/support/temp-dir.ts";
 
 const MIB = 2 ** 20;
 const INTERVAL_S = 10;
@@ -46,7 +46,7 @@ async function watchRound(
 ): Promise<{ rssMiB: number[]; cpuMsPerVmMinute: number; qemuCpuMsPerVmMinute: number }> {
   const fixture = await makeFixtureFleet(
     `{ ... }: { vm = { count = ${n}; health.ssh = ${checks}; health.interval = ${INTERVAL_S}; health.deadlines = { started = 30; booted = 180; ready = 240; }; }; }`,
-    { projectDir: testTempDir(`nohead-watch-${n}-`) },
+    { projectDir: mkdtempSync(join(tmpdir(), `nohead-watch-${n}-`)) },
   );
   const supervisor = Bun.spawn(
     ["bun", join(REPO_ROOT, "tests/support/supervising-process.ts"), fixture.projectDir],
@@ -96,6 +96,7 @@ async function watchRound(
     await supervisor.exited;
     await Fleet.open({ cwd: fixture.projectDir }).stop(undefined, { powerdownMs: 10_000 });
     await reapQemuUnder(fixture.projectDir);
+    rmSync(fixture.projectDir, { recursive: true, force: true });
   }
 }
 

@@ -30,10 +30,18 @@ const DROPBEAR = "dropbear -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -s -
 let project: RuntimeProject;
 let fleet: Fleet;
 const events: FleetEvent[] = [];
+/** Events heard through another Fleet object of the same project in this process. */
+const heardElsewhere: FleetEvent[] = [];
 
-/** Resolves with the first event (seen from now on) that matches, or throws after `timeoutMs`. */
-async function nextEvent(match: (e: FleetEvent) => boolean, timeoutMs: number): Promise<FleetEvent> {
-  const from = events.length;
+/**
+ * Resolves with the first event at index `from` or later (default: from now on) that matches, or
+ * throws after `timeoutMs`.
+ */
+async function nextEvent(
+  match: (e: FleetEvent) => boolean,
+  timeoutMs: number,
+  from = events.length,
+): Promise<FleetEvent> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const found = events.slice(from).find(match);
@@ -43,6 +51,12 @@ async function nextEvent(match: (e: FleetEvent) => boolean, timeoutMs: number): 
     }
     await Bun.sleep(50);
   }
+}
+
+/** SIGKILLs the VM process `pid` (never 0 or less: that would signal a process group). */
+function killVm(pid: number | null | undefined): void {
+  if (!pid || pid <= 0) throw new Error(`no pid to kill (${pid})`);
+  process.kill(pid, "SIGKILL");
 }
 
 beforeAll(async () => {
@@ -103,6 +117,7 @@ describe("a supervising fleet's VMs", () => {
 
       fleet = Fleet.open({ cwd: project.projectDir, supervise: true });
       fleet.subscribe((e) => events.push(e));
+      Fleet.open({ cwd: project.projectDir }).subscribe((e) => heardElsewhere.push(e));
       const adopted = await fleet.adopt();
       expect(adopted).toEqual([
         { machine: "keeper", adopted: true, reason: null },
@@ -159,16 +174,17 @@ describe("a supervising fleet's VMs", () => {
     'restart = "on-failure" starts a SIGKILLed QEMU again; "no" leaves it crashed',
     async () => {
       const [keeper, loner] = fleet.status(["keeper", "loner"]);
-      process.kill(keeper?.pid ?? 0, "SIGKILL");
-      process.kill(loner?.pid ?? 0, "SIGKILL");
+      const mark = events.length;
+      killVm(keeper?.pid);
+      killVm(loner?.pid);
 
-      const lonerCrash = await nextEvent((e) => e.type === "crash" && e.machine === "loner", 15_000);
+      const lonerCrash = await nextEvent((e) => e.type === "crash" && e.machine === "loner", 15_000, mark);
       expect(lonerCrash).toMatchObject({ willRestart: false, pid: loner?.pid });
       expect(lonerCrash.reason).toBe("QEMU exited without shutting down (killed or crashed)");
-      const keeperCrash = events.find((e) => e.type === "crash" && e.machine === "keeper");
+      const keeperCrash = await nextEvent((e) => e.type === "crash" && e.machine === "keeper", 15_000, mark);
       expect(keeperCrash).toMatchObject({ willRestart: true, pid: keeper?.pid });
 
-      const ready = await nextEvent((e) => e.type === "ready" && e.machine === "keeper", 150_000);
+      const ready = await nextEvent((e) => e.type === "ready" && e.machine === "keeper", 150_000, mark);
       const after = fleet.status(["keeper", "loner"]);
       expect(after[0]).toMatchObject({
         condition: "running",
@@ -178,6 +194,7 @@ describe("a supervising fleet's VMs", () => {
       });
       expect(after[0]?.pid).not.toBe(keeper?.pid);
       expect(ready).toMatchObject({ pid: after[0]?.pid });
+      await nextEvent((e) => e.type === "healthy" && e.machine === "keeper", 10_000, mark);
       const restart = events.find((e) => e.type === "restart" && e.machine === "keeper");
       expect(restart).toMatchObject({ attempt: 1, delayMs: 1000 });
       // The order of what happened to keeper.
@@ -192,6 +209,13 @@ describe("a supervising fleet's VMs", () => {
       expect(after[1]?.problem).toContain("QEMU exited without shutting down");
       expect(fleet.watching()).toEqual(["keeper"]);
       expect(project.processes().filter((p) => p.includes(String(loner?.pid)))).toEqual([]);
+      // Any Fleet object of the project in this process hears its VMs' events.
+      expect(
+        heardElsewhere
+          .filter((e) => e.type === "crash")
+          .map((e) => e.machine)
+          .sort(),
+      ).toEqual(["keeper", "loner"]);
     },
     SLOW,
   );
@@ -201,8 +225,9 @@ describe("a supervising fleet's VMs", () => {
     async () => {
       // Killed: its watcher waits 1 s before the restart; stopall (no names) stops it meanwhile.
       const [keeper] = fleet.status(["keeper"]);
-      process.kill(keeper?.pid ?? 0, "SIGKILL");
-      await nextEvent((e) => e.type === "crash" && e.machine === "keeper", 15_000);
+      const mark = events.length;
+      killVm(keeper?.pid);
+      await nextEvent((e) => e.type === "crash" && e.machine === "keeper", 15_000, mark);
       const reports = await fleet.stop();
       expect(reports.map((r) => [r.machine, r.ok, r.method])).toEqual([["keeper", true, "already-stopped"]]);
       await Bun.sleep(3000); // longer than the backoff

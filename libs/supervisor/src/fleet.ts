@@ -133,11 +133,16 @@ interface Watched {
  */
 const WATCHED = new Map<string, Watched>();
 
+/**
+ * Event listeners of this process, by project state dir: any Fleet object of a project hears
+ * the events of every VM of it watched here, whichever Fleet object started it.
+ */
+const LISTENERS = new Map<string, Set<(event: FleetEvent) => void>>();
+
 export class Fleet {
   private manifestCache: Manifest | undefined;
   /** Whether VMs keep their worker once ready (see FleetOptions). */
   readonly supervise: boolean;
-  private readonly listeners = new Set<(event: FleetEvent) => void>();
 
   /**
    * @param project where state lives
@@ -164,16 +169,23 @@ export class Fleet {
   }
 
   /**
-   * Calls `listener` with every event of this fleet's VMs (start, ready, healthy, unhealthy,
-   * crash, restart, failed, stop); returns the function that unsubscribes it.
+   * Calls `listener` with every event of this project's VMs seen in this process (start, ready,
+   * healthy, unhealthy, crash, restart, failed, stop), whichever Fleet object of the project
+   * started, adopted or stopped them; returns the function that unsubscribes it.
    */
   subscribe(listener: (event: FleetEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const key = this.project.stateDir;
+    const listeners = LISTENERS.get(key) ?? new Set();
+    LISTENERS.set(key, listeners);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && LISTENERS.get(key) === listeners) LISTENERS.delete(key);
+    };
   }
 
   private readonly emit = (event: FleetEvent): void => {
-    for (const listener of this.listeners) {
+    for (const listener of LISTENERS.get(this.project.stateDir) ?? []) {
       try {
         listener(event);
       } catch {

@@ -59,7 +59,7 @@ async function withDeadline(run: Promise<HealthResult[]>, timeoutMs: number): Pr
 }
 
 /** "ssh: connection closed before an SSH banner; tcp:80: …" */
-export function failingSummary(results: HealthResult[]): string {
+function failingSummary(results: HealthResult[]): string {
   return results
     .filter((r) => !r.ok)
     .map((r) => `${r.check}: ${r.detail}`)
