@@ -48,7 +48,9 @@ test("attach streams the console, restarts a crashed VM, and stops all on Ctrl-C
     if (performance.now() > deadline) throw new Error(`solo was not restarted: ${JSON.stringify(s)}`);
     await Bun.sleep(500);
   }
-  expect(err).toContain("solo: QEMU exited without shutting down (killed or crashed); restarting (restart policy)");
+  expect(err).toContain(
+    "solo: QEMU exited without shutting down (killed or crashed); restarting (restart policy)",
+  );
   expect(err).toMatch(/solo: restart 1 after 1 s\n/);
 
   // The console is streamed with the machine's name in front.
