@@ -3,7 +3,8 @@
  * SIGKILLed and its VMs run on; a new Fleet adopts them and resumes their health checks without
  * restarting them; a VM goes unhealthy within two intervals when its guest's sshd is killed and
  * healthy again when sshd returns; `restart = "on-failure"` restarts a SIGKILLed QEMU and
- * `"no"` does not; a stop by a command is never restarted. Slow: two VMs, ~2–3 minutes on 2 cores.
+ * `"no"` does not; a stop by a command is never restarted; a guest that powers itself off is
+ * restarted by `"always"` only. Slow: two VMs, ~2–3 minutes on 2 cores.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -256,6 +257,39 @@ describe("a supervising fleet's VMs", () => {
       });
       expect(fleet.watching()).toEqual([]);
       expect(events.filter((e) => e.type === "restart")).toHaveLength(1);
+    },
+    SLOW,
+  );
+  test(
+    "a guest that powers itself off: on-failure leaves it stopped, always starts it again",
+    async () => {
+      /** Powers the guest off from inside (the guest agent may go away before it answers). */
+      const powerOff = () =>
+        fleet.exec("keeper", ["/bin/sh", "-c", "poweroff -f"], { timeoutMs: 5000 }).catch(() => null);
+
+      const [first] = await fleet.start(["keeper"]);
+      expect(first).toMatchObject({ ok: true });
+      let mark = events.length;
+      await powerOff();
+      const stop = await nextEvent((e) => e.type === "stop" && e.machine === "keeper", 30_000, mark);
+      expect(stop).toMatchObject({ reason: "the guest powered off", method: "guest-shutdown" });
+      await Bun.sleep(3000); // longer than the first restart's backoff
+      expect(events.slice(mark).some((e) => e.type === "crash" || e.type === "restart")).toBe(false);
+      expect(fleet.status(["keeper"])[0]).toMatchObject({
+        condition: "stopped",
+        stoppedBy: "guest-shutdown",
+      });
+
+      const [second] = await fleet.start(["keeper"], { restart: "always" });
+      expect(second).toMatchObject({ ok: true });
+      mark = events.length;
+      await powerOff();
+      const restart = await nextEvent((e) => e.type === "restart" && e.machine === "keeper", 30_000, mark);
+      expect(restart).toMatchObject({ attempt: 1, reason: "the guest powered off" });
+      await nextEvent((e) => e.type === "ready" && e.machine === "keeper", 150_000, mark);
+      expect(fleet.status(["keeper"])[0]).toMatchObject({ condition: "running", restarts: 1 });
+      const [report] = await fleet.stop(["keeper"]);
+      expect(report).toMatchObject({ ok: true });
     },
     SLOW,
   );
