@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { VmState } from "@nohead/schema";
+import type { VmStateFile } from "@nohead/schema";
 import { projectAt, readProcStat, vmPaths, writeState } from "@nohead/supervisor";
 
 export interface FakeVmStates extends Disposable {
@@ -52,7 +52,7 @@ export function writeFakeVmStates(
         ticks = stat.startTicks;
       }
       const startedAt = new Date(Date.now() - 3_600_000).toISOString();
-      const state: VmState = {
+      const state: VmStateFile = {
         schemaVersion: 1,
         name,
         pid,

@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   plan: async () => (await import("./plan.ts")).plan,
   runtime: async () => (await import("./runtime.ts")).runtime,
   test: async () => (await import("./test-command.ts")).testCommand,
+  watch: async () => (await import("./watch.ts")).watch,
 };
 
 /** How long a benchmark waits for other QEMUs on the machine to finish before it runs anyway. */

@@ -1,7 +1,8 @@
 # Readiness: what `nohead run`/`runall` wait for before they return, and what `dependsOn` waits
 # for. Levels: started (QEMU runs) -> booted (the guest agent answers) -> ready (every declared
 # check passes). Each level has a deadline in seconds; a machine that misses one fails with the
-# reason, and the command's exit code says so.
+# reason, and the command's exit code says so. Once ready, the checks keep running: a machine is
+# healthy or unhealthy, and its restart policy says what happens when its QEMU dies.
 { pkgs, ... }:
 {
   web = {
@@ -18,6 +19,11 @@
       tcp = [ 80 ];
       # A command run inside the guest through the guest agent; ready when it exits 0.
       command = "systemctl is-active --quiet nginx && test -s /var/www/index.html";
+      # Once ready, the checks run every 10 s (default 30); a run slower than 5 s fails
+      # (default 10); 3 failing runs in a row make the machine unhealthy (default 3).
+      interval = 10;
+      timeout = 5;
+      retries = 3;
       # Seconds allowed to reach each level (defaults: 30, 300, 600).
       deadlines = {
         started = 30;
@@ -50,5 +56,8 @@
       services.openssh.enable = false;
     };
     dependsOn = [ "web" ];
+    # Start it again when its QEMU is killed or crashes (not after a power-off from inside);
+    # "always" restarts every exit, "no" (the default) none. A `nohead stop` is never undone.
+    restart = "on-failure";
   };
 }

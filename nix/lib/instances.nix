@@ -108,7 +108,7 @@ in
           name = instanceName baseName type.count (i + 1);
           inherit baseName type;
           index = i + 1;
-          inherit (type) count username host privateNetwork;
+          inherit (type) count username host privateNetwork restart;
           forwards = forwardsOf type (i + 1);
           health = healthOf type;
           secrets = secretsOf type;

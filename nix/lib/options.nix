@@ -21,6 +21,7 @@
     secrets = { };
     host = null;
     privateNetwork = true;
+    restart = "no";
   };
 
   /** Option names accepted at the top level of a machine type. */
@@ -40,14 +41,29 @@
     "secrets"
     "host"
     "privateNetwork"
+    "restart"
   ];
 
-  /** Defaults of the `health` option; deadlines are in seconds. */
+  /** Values of `restart`: what the VM's watcher does when QEMU exits without a stop. */
+  restartPolicies = [
+    "no"
+    "on-failure"
+    "always"
+  ];
+
+  /**
+    Defaults of the `health` option; deadlines, interval and timeout are in seconds. After ready,
+    the checks run every `interval`; a run slower than `timeout` fails; `retries` failing runs
+    in a row make the machine unhealthy.
+  */
   healthDefaults = {
     ssh = true;
     tcp = [ ];
     command = null;
     initScript = null; # null = "true when init.script is not empty"
+    interval = 30;
+    timeout = 10;
+    retries = 3;
     deadlines = {
       started = 30;
       booted = 300;
@@ -67,6 +83,17 @@
     onlyNixStore = false;
     touchEFIVars = true;
   };
+  /** Fields of the `health` option. */
+  healthFields = [
+    "ssh"
+    "tcp"
+    "command"
+    "initScript"
+    "interval"
+    "timeout"
+    "retries"
+    "deadlines"
+  ];
 
   /** Defaults of one entry of `forwardPorts`. */
   forwardDefaults = {

@@ -11,10 +11,12 @@ let
   describe =
     all: i:
     {
-      inherit (i) name baseName index username forwards secrets host network;
+      inherit (i) name baseName index username forwards secrets host network restart;
       dependsOn = builtins.concatMap (resolveDependency all) i.type.dependsOn;
       health = {
-        inherit (i.health) ssh tcp command initScript;
+        inherit (i.health) ssh tcp command initScript retries;
+        intervalSeconds = i.health.interval;
+        timeoutSeconds = i.health.timeout;
         deadlines = {
           startedSeconds = i.health.deadlines.started;
           bootedSeconds = i.health.deadlines.booted;

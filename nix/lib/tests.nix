@@ -90,6 +90,34 @@ let
       expr = (machine { a = { health.deadlines.ready = 42; }; } "a").health.deadlines;
       expected = { startedSeconds = 30; bootedSeconds = 300; readySeconds = 42; };
     };
+    testHealthWatchDefaults = {
+      expr = let h = (machine { a = { }; } "a").health; in { inherit (h) intervalSeconds timeoutSeconds retries; };
+      expected = { intervalSeconds = 30; timeoutSeconds = 10; retries = 3; };
+    };
+    testHealthWatchOverride = {
+      expr = let h = (machine { a = { health = { interval = 5; timeout = 2; retries = 1; }; }; } "a").health; in { inherit (h) intervalSeconds timeoutSeconds retries; };
+      expected = { intervalSeconds = 5; timeoutSeconds = 2; retries = 1; };
+    };
+    testRestartDefaultsToNo = {
+      expr = [ (machine { a = { }; } "a").restart (machine { b = { restart = "on-failure"; }; } "b").restart ];
+      expected = [ "no" "on-failure" ];
+    };
+    testErrorRestartSuggests = {
+      expr = lib.errorsOf { a = { restart = "onfailure"; }; b = { restart = true; }; };
+      expected = [
+        ''machine "a": restart must be "no", "on-failure" or "always", got "onfailure" (did you mean "on-failure"?)''
+        ''machine "b": restart must be "no", "on-failure" or "always", got true''
+      ];
+    };
+    testErrorHealthWatchValues = {
+      expr = lib.errorsOf { a = { health = { interval = 0; timeout = "5"; retries = 0; intervall = 3; }; }; };
+      expected = [
+        ''machine "a": unknown option "health.intervall" (did you mean "health.interval"?); known: ssh, tcp, command, initScript, interval, timeout, retries, deadlines''
+        ''machine "a": health.interval must be a positive number of seconds, got 0''
+        ''machine "a": health.timeout must be a positive number of seconds, got "5"''
+        ''machine "a": health.retries must be a positive integer (failing runs in a row before unhealthy), got 0''
+      ];
+    };
     testErrorCountNegative = {
       expr = lib.errorsOf { web = { count = -1; }; };
       expected = [ ''machine "web": count must be a non-negative integer, got -1'' ];
@@ -170,7 +198,7 @@ let
     testErrorHealthUnknownFieldAndBadDeadline = {
       expr = lib.errorsOf { a = { health = { sssh = true; deadlines.ready = -1; }; }; };
       expected = [
-        ''machine "a": unknown option "health.sssh" (did you mean "health.ssh"?); known: ssh, tcp, command, initScript, deadlines''
+        ''machine "a": unknown option "health.sssh" (did you mean "health.ssh"?); known: ssh, tcp, command, initScript, interval, timeout, retries, deadlines''
         ''machine "a": health.deadlines.ready must be a positive number of seconds, got -1''
       ];
     };

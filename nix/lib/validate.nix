@@ -30,6 +30,9 @@ let
       }; known: ${join ", " known}''
     ) (builtins.filter (n: !(builtins.elem n known)) (builtins.attrNames value));
 
+  /** " (did you mean \"x\"?)" when `word` is close to one of `candidates`, else "". */
+  valueHint = word: candidates: let c = strings.closest word candidates; in if c == null then "" else " (did you mean \"${c}\"?)";
+
   /** Problems of one forwardPorts entry of machine type `m`. */
   forwardErrors =
     m: i: f:
@@ -62,7 +65,7 @@ let
       where = ''machine "${m}"'';
       t = instances.withDefaults raw;
       unknown = builtins.filter (n: !(builtins.elem n options.knownOptions)) (builtins.attrNames raw);
-      hint = n: let c = strings.closest n options.knownOptions; in if c == null then "" else " (did you mean \"${c}\"?)";
+      hint = n: valueHint n options.knownOptions;
       countOk = builtins.isInt t.count && t.count >= 0;
       longest = if countOk && t.count > 1 then "${m}-${toString t.count}" else m;
     in
@@ -120,10 +123,18 @@ let
       ++ check (builtins.isAttrs t.health) "${where}: health must be an attribute set, got ${show t.health}"
       ++ (
         if builtins.isAttrs (raw.health or { }) then
-          unknownNested where "health" [ "ssh" "tcp" "command" "initScript" "deadlines" ] (raw.health or { })
+          unknownNested where "health" options.healthFields (raw.health or { })
         else
           [ ]
       )
+      ++ builtins.concatMap (
+        n:
+        check (builtins.isAttrs t.health && (builtins.isInt t.health.${n} || builtins.isFloat t.health.${n}) && t.health.${n} > 0) "${where}: health.${n} must be a positive number of seconds, got ${show (t.health.${n} or null)}"
+      ) [ "interval" "timeout" ]
+      ++ check (builtins.isAttrs t.health && builtins.isInt t.health.retries && t.health.retries >= 1) "${where}: health.retries must be a positive integer (failing runs in a row before unhealthy), got ${show (t.health.retries or null)}"
+      ++ check (builtins.elem t.restart options.restartPolicies) "${where}: restart must be \"no\", \"on-failure\" or \"always\", got ${show t.restart}${
+        if builtins.isString t.restart then valueHint t.restart options.restartPolicies else ""
+      }"
       ++ check (builtins.isBool t.health.ssh) "${where}: health.ssh must be true or false, got ${show t.health.ssh}"
       ++ check (t.health.initScript == null || builtins.isBool t.health.initScript) "${where}: health.initScript must be null (automatic), true or false, got ${show t.health.initScript}"
       ++ (

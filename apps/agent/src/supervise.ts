@@ -11,6 +11,7 @@ import { dirname, resolve } from "node:path";
 import { createApp, MachineStore, serveApp } from "@nohead/hosts";
 import {
   Fleet,
+  FleetEvents,
   projectAt,
   releaseSupervisor,
   runningVmNames,
@@ -30,12 +31,13 @@ function log(line: string): void {
 }
 
 /**
- * The VMs of `fleet` that run: what a new supervisor takes over. Their QEMU processes are checked
- * by pid AND start time from their state files; the per-VM watching (health, restart policy)
- * resumes with the Fleet's own adoption when the runtime provides one.
+ * Takes over the running VMs of `fleet` that no live process watches (checked by pid AND start
+ * time): a worker per VM resumes its health checks and restart policy. Returns the adopted names.
  */
-function adoptRunningVms(fleet: Fleet): string[] {
-  return runningVmNames(fleet.project);
+async function adoptRunningVms(fleet: Fleet): Promise<string[]> {
+  const reports = await fleet.adopt(runningVmNames(fleet.project));
+  for (const r of reports) if (!r.adopted) log(`${r.machine}: not adopted (${r.reason})`);
+  return reports.filter((r) => r.adopted).map((r) => r.machine);
 }
 
 /**
@@ -56,8 +58,21 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
     // We hold the lock: a socket there was left by a killed supervisor.
     rmSync(paths.socket, { force: true });
     const machines = new MachineStore(dir);
-    const fleet = new Fleet(project, dir, machines.manifest);
-    const adopted = adoptRunningVms(fleet);
+    // Each VM's worker lives here for the VM's whole life: health checks, restart policy, events.
+    const fleet = new Fleet(project, dir, machines.manifest, { supervise: true });
+    const adopted = await adoptRunningVms(fleet);
+    const events = new FleetEvents(() => fleet.status());
+    // A restart is known only to the worker that did it; the rest shows in the state files.
+    fleet.subscribe((event) => {
+      if (event.type === "restart")
+        events.publish({
+          type: "restart",
+          machine: event.machine,
+          at: event.at,
+          pid: null,
+          detail: `restart ${event.attempt} after ${(event.delayMs / 1000).toFixed(0)} s`,
+        });
+    });
     const app = createApp({
       fleet,
       machines,
@@ -68,6 +83,7 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
       secretsDir: null,
       allowQemuArgs: "any",
       allowWindows: true,
+      events,
     });
     // The socket is created with the umask's mode: make it 0600 from the start, not after.
     const umask = process.umask(0o177);
@@ -84,10 +100,15 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
         (adopted.length > 0 ? `re-adopted ${adopted.join(", ")}` : "no VM running yet"),
     );
     const signal = await untilIdleOrSignal(
-      () => served.activeRequests() === 0 && runningVmNames(project).length === 0,
+      () =>
+        served.activeRequests() === 0 &&
+        runningVmNames(project).length === 0 &&
+        fleet.watching().length === 0,
     );
     log(signal ? `${signal}: ending; the VMs keep running` : "no VM left and no client: ending");
     await served.stop();
+    // Their workers end here; the VMs run on, and the next supervisor adopts them.
+    await fleet.close();
     return 0;
   } finally {
     releaseSupervisor(paths);

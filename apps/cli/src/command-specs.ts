@@ -99,9 +99,8 @@ const RUN_OPTIONS: OptionSpec[] = [
   },
   {
     flags: "--restart <policy>",
-    description: "with --attach: restart crashed VMs",
-    choices: ["no", "on-failure"],
-    default: "no",
+    description: "with --attach: this restart policy instead of each machine's",
+    choices: ["no", "on-failure", "always"],
   },
   JSON_OUTPUT("the start results"),
 ];

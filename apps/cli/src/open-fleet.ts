@@ -2,6 +2,9 @@
 import { Fleet } from "@nohead/supervisor/fleet";
 import type { GlobalOptions } from "./program.ts";
 
-export function openFleet(globals: GlobalOptions): Fleet {
-  return Fleet.open({ cwd: process.cwd(), result: globals.result });
+export function openFleet(
+  globals: GlobalOptions,
+  { supervise = false }: { supervise?: boolean } = {},
+): Fleet {
+  return Fleet.open({ cwd: process.cwd(), result: globals.result, supervise });
 }

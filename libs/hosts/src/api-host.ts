@@ -123,7 +123,7 @@ export class ApiHost implements Host {
 
   async start(machines: ManifestMachine[], options: HostStartOptions = {}): Promise<StartResult[]> {
     const { display = "none", fresh = false, qemuArgs, authorizedKeys = [], onProgress } = options;
-    const { recreate = false, keepFailed = false } = options;
+    const { recreate = false, keepFailed = false, restart } = options;
     if (display !== "none" && !this.capabilities.windows) {
       throw new NoheadError("usage", `host ${this.name} runs machines headless; it cannot show windows`, {
         hint: "drop -w/--window for machines placed on an agent",
@@ -135,6 +135,7 @@ export class ApiHost implements Host {
       fresh,
       ...(recreate ? { recreate } : {}),
       ...(keepFailed ? { keepFailed } : {}),
+      ...(restart ? { restart } : {}),
       ...(qemuArgs && qemuArgs.length > 0 ? { qemuArgs } : {}),
       ...(authorizedKeys.length > 0 ? { authorizedKeys } : {}),
     };

@@ -160,6 +160,10 @@ export function describeHostConformance(name: string, makeHost: () => Promise<Co
           error: null,
           stoppedBy: null,
           username: machine.username,
+          // Every host supervises: a worker in its process watches each VM for life.
+          healthStatus: "healthy",
+          restarts: 0,
+          watcherPid: expect.any(Number),
         });
         const [byName] = await host.status([machine.name]);
         expect(byName).toEqual({ ...(status as VmStatus), uptimeSeconds: expect.any(Number) });

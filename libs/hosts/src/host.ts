@@ -6,7 +6,7 @@
  */
 import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
 import type { ExecResult } from "@nohead/qemu";
-import type { ManifestMachine, VmEvent } from "@nohead/schema";
+import type { ManifestMachine, RestartPolicy, VmEvent } from "@nohead/schema";
 import type { StartProgress, StartResult, StopReport, VmStatus } from "@nohead/supervisor";
 
 /** What a host can do beyond start/stop/status/destroy. */
@@ -40,6 +40,8 @@ export interface HostStartOptions {
   recreate?: boolean;
   /** Leave a machine that fails to become ready running, to debug it. */
   keepFailed?: boolean;
+  /** This restart policy instead of each machine's (`run --attach --restart`). */
+  restart?: RestartPolicy;
   /** Extra QEMU arguments (an agent refuses them unless it runs with --allow-qemu-args). */
   qemuArgs?: string[];
   /** OpenSSH public key lines the guests authorize besides the host's own key (`nohead ssh`). */

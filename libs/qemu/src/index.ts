@@ -13,6 +13,7 @@ export * from "./owned-socket.ts";
 export * from "./private-directory.ts";
 export * from "./qemu-args.ts";
 export * from "./qemu-errors.ts";
+export * from "./qemu-exit.ts";
 export * from "./qmp-client.ts";
 export * from "./qmp-message.ts";
 export * from "./readiness.ts";

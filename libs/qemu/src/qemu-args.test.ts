@@ -65,6 +65,16 @@ describe("runner inputs (Contract 2)", () => {
     expect(args.join(" ")).not.toContain("nohead-private");
   });
 
+  test("an events socket adds a second QMP monitor right after the first", () => {
+    const { args } = runnerInvocation({ ...base, sockets: { ...base.sockets, events: "/run/n/e" } });
+    expect(args.slice(0, 4)).toEqual([
+      "-qmp",
+      "unix:/run/n/q,server=on,wait=off",
+      "-qmp",
+      "unix:/run/n/e,server=on,wait=off",
+    ]);
+  });
+
   test("qemuOptValue doubles commas", () => {
     expect(qemuOptValue("a,b,,c")).toBe("a,,b,,,,c");
   });

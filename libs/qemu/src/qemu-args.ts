@@ -11,7 +11,11 @@ export interface RunnerInputs {
   /** Per-VM scratch directory. */
   tmpDir: string;
   forwards: Forward[];
-  sockets: { qmp: string; guestAgent: string; console: string };
+  /**
+   * `events`: a second QMP monitor the VM's watcher holds for QEMU's events (QEMU serves one client
+   * per monitor, so `qmp` stays free for commands such as stop).
+   */
+  sockets: { qmp: string; guestAgent: string; console: string; events?: string };
   consoleLog: string;
   display: "none" | "window";
   /** The private network: multicast group:port shared by the project, and this VM's MAC. */
@@ -60,6 +64,9 @@ export function runnerInvocation(inputs: RunnerInputs): { env: Record<string, st
   const args = [
     "-qmp",
     `unix:${qemuOptValue(inputs.sockets.qmp)},server=on,wait=off`,
+    ...(inputs.sockets.events
+      ? ["-qmp", `unix:${qemuOptValue(inputs.sockets.events)},server=on,wait=off`]
+      : []),
     "-chardev",
     `socket,id=nohead-console,path=${qemuOptValue(inputs.sockets.console)},server=on,wait=off,logfile=${qemuOptValue(inputs.consoleLog)},logappend=on`,
     "-serial",

@@ -145,18 +145,24 @@ function outputOf(run: { stdout: string; stderr: string }): string {
   return output ? `: ${output.slice(0, 200)}` : " (no output)";
 }
 
-/** Runs every declared health check once. */
+/**
+ * Runs every declared health check once; each probe and the command get `timeoutMs` (default:
+ * 3 s per probe, 10 s for the command). `agent` may be null when it does not answer: the checks
+ * that need it fail saying so.
+ */
 export async function runHealthChecks(
-  input: ReadinessInput,
-  agent: GuestAgentClient,
+  input: Pick<ReadinessInput, "health" | "forwards">,
+  agent: GuestAgentClient | null,
+  { timeoutMs }: { timeoutMs?: number } = {},
 ): Promise<HealthResult[]> {
   const { health, forwards } = input;
+  const noAgent = "the guest agent does not answer";
   const results: HealthResult[] = [];
   if (health.ssh) {
     const ssh = forwards.find((f) => f.name === "ssh");
     results.push(
       ssh
-        ? { check: "ssh", ...(await probeSshBanner(ssh.hostAddress, ssh.hostPort, 3000)) }
+        ? { check: "ssh", ...(await probeSshBanner(ssh.hostAddress, ssh.hostPort, timeoutMs ?? 3000)) }
         : { check: "ssh", ok: false, detail: "no ssh forward" },
     );
   }
@@ -169,11 +175,19 @@ export async function runHealthChecks(
     );
   }
   if (health.initScript) {
-    const status = await readInitStatus(agent);
-    results.push({ check: "init-script", ok: status !== null, detail: status ?? "not started yet" });
+    const status = agent ? await readInitStatus(agent) : null;
+    results.push({
+      check: "init-script",
+      ok: status !== null,
+      detail: status ?? (agent ? "not started yet" : noAgent),
+    });
   }
   if (health.command) {
-    const run = await agent.exec("/bin/sh", ["-c", health.command], { timeoutMs: 10_000 });
+    if (!agent) {
+      results.push({ check: "command", ok: false, detail: noAgent });
+      return results;
+    }
+    const run = await agent.exec("/bin/sh", ["-c", health.command], { timeoutMs: timeoutMs ?? 10_000 });
     results.push({
       check: "command",
       ok: run.exitCode === 0,

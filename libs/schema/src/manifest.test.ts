@@ -16,6 +16,9 @@ const machine = {
     tcp: [],
     command: null,
     initScript: false,
+    intervalSeconds: 30,
+    timeoutSeconds: 10,
+    retries: 3,
     deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
   },
   network: { address: "10.213.0.10", prefixLength: 16, mac: "52:54:00:d5:00:0a" },
@@ -23,6 +26,7 @@ const machine = {
   host: null,
   initScript: false,
   diskImage: false,
+  restart: "no",
   runner: "/nix/store/x-run-web-1-vm/bin/run-web-1-vm",
   system: "/nix/store/x-nixos-system-web-1",
 };
@@ -45,6 +49,14 @@ describe("manifest schema", () => {
     expect(Manifest.safeParse(named).success).toBe(true);
   });
 
+  test("a manifest built before health intervals and restart policies gets their defaults", () => {
+    const { restart: _r, ...older } = machine;
+    const { intervalSeconds: _i, timeoutSeconds: _t, retries: _n, ...olderHealth } = machine.health;
+    const parsed = Manifest.parse({ ...manifest, machines: [{ ...older, health: olderHealth }] });
+    expect(parsed.machines[0]?.restart).toBe("no");
+    expect(parsed.machines[0]?.health).toEqual(machine.health);
+  });
+
   test("rejects unknown fields, relative runners, bad names and a future schema version", () => {
     const bad = [
       { ...manifest, extra: 1 },
@@ -53,6 +65,8 @@ describe("manifest schema", () => {
       { ...manifest, machines: [{ ...machine, name: "_web" }] },
       { ...manifest, machines: [{ ...machine, name: "web_" }] },
       { ...manifest, machines: [{ ...machine, name: "web.1" }] },
+      { ...manifest, machines: [{ ...machine, restart: "sometimes" }] },
+      { ...manifest, machines: [{ ...machine, health: { ...machine.health, retries: 0 } }] },
       { ...manifest, machines: [{ ...machine, forwards: [{ ...machine.forwards[0], hostPort: 70000 }] }] },
     ];
     for (const value of bad) {

@@ -54,6 +54,18 @@ export const Health = z
       .nullable()
       .describe("Shell command run in the guest via the guest agent; exit 0 = healthy"),
     initScript: z.boolean().describe("Ready requires the init script to have started"),
+    intervalSeconds: z
+      .number()
+      .positive()
+      .default(30)
+      .describe("After ready, the checks run again every this many seconds"),
+    timeoutSeconds: z.number().positive().default(10).describe("A run of the checks slower than this fails"),
+    retries: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("Failing runs in a row that make a ready machine unhealthy"),
     deadlines: z.strictObject({
       startedSeconds: z.number().positive().describe("Deadline for QEMU to run (QMP status running)"),
       bootedSeconds: z.number().positive().describe("Deadline for the guest agent to answer"),
@@ -85,6 +97,14 @@ export const Secret = z
   .describe("A file handed to the guest as a systemd credential at run time");
 export type Secret = z.infer<typeof Secret>;
 
+/** What the VM's watcher does when QEMU exits without a stop (the `restart` option). */
+export const RestartPolicy = z
+  .enum(["no", "on-failure", "always"])
+  .describe(
+    'When QEMU exits without a stop: "no" leaves it, "on-failure" starts it again unless the guest powered off, "always" starts it again',
+  );
+export type RestartPolicy = z.infer<typeof RestartPolicy>;
+
 /** One machine as `nohead plan` computes it (no build outputs). */
 export const PlannedMachine = z.strictObject({
   name: MachineName,
@@ -99,6 +119,7 @@ export const PlannedMachine = z.strictObject({
   host: z.string().nullable().describe("Host (from the hosts file) to run on; null = local"),
   initScript: z.boolean().describe("Whether init.script is set"),
   diskImage: z.boolean().describe("Whether the type asks for a disk image"),
+  restart: RestartPolicy.default("no"),
 });
 export type PlannedMachine = z.infer<typeof PlannedMachine>;
 

@@ -3,7 +3,7 @@
  * so any later command (or the agent) can find, check and stop it. Written atomically.
  */
 import { z } from "zod";
-import { MachineName, UserName } from "./manifest.ts";
+import { Forward, Health, MachineName, RestartPolicy, UserName } from "./manifest.ts";
 
 /** How far a VM got: the readiness levels (docs/runtime.md#readiness) plus the ends. */
 export const Readiness = z.enum(["starting", "started", "booted", "ready", "failed", "stopped"]);
@@ -36,9 +36,31 @@ export const HealthResult = z.strictObject({
 });
 export type HealthResult = z.infer<typeof HealthResult>;
 
-/** Compose's health states: checks not yet passed since the start, passing, failing. */
+/**
+ * A watched VM's health after its start: `starting` until ready, then `healthy` or `unhealthy`
+ * (its checks failed `retries` runs in a row).
+ */
 export const HealthStatus = z.enum(["starting", "healthy", "unhealthy"]);
 export type HealthStatus = z.infer<typeof HealthStatus>;
+
+/** A process, identified by pid and start time (clock ticks since boot, /proc/pid/stat). */
+export const ProcessRef = z.strictObject({
+  pid: z.number().int().positive(),
+  startTicks: z.string().nullable(),
+});
+export type ProcessRef = z.infer<typeof ProcessRef>;
+
+/**
+ * What the VM's watcher needs to keep watching it, and to restart it, from any process: the
+ * checks and policy it was started with and the runner's invocation (Contract 2).
+ */
+export const Supervision = z.strictObject({
+  health: Health,
+  restart: RestartPolicy,
+  forwards: z.array(Forward).describe("As declared (null host ports are allocated again at a restart)"),
+  invocation: z.strictObject({ args: z.array(z.string()), env: z.record(z.string(), z.string()) }),
+});
+export type Supervision = z.infer<typeof Supervision>;
 
 export const VmState = z.strictObject({
   schemaVersion: z.literal(1),
@@ -59,14 +81,16 @@ export const VmState = z.strictObject({
   readyAt: z.iso.datetime().nullable(),
   health: z.array(HealthResult),
   initScript: z.string().nullable().describe('Guest /run/nohead/init-status: "started", "exited 0", …'),
-  /**
-   * The verdict of the latest periodic health check (the worker that watches the VM for life
-   * writes it); absent in states written before that, where the readiness checks are the latest.
-   */
-  healthStatus: HealthStatus.nullable().optional(),
-  /** When the health checks last ran (ISO 8601); absent: at readiness (`readyAt`). */
-  lastHealthCheck: z.iso.datetime().nullable().optional(),
   failure: z.string().nullable(),
   stop: z.strictObject({ method: StopMethod, at: z.iso.datetime(), durationMs: z.number() }).nullable(),
+  // Written by the VM's watcher (absent in state files of older versions: defaults apply).
+  healthStatus: HealthStatus.nullable().default(null).describe("null: no checks declared, or never watched"),
+  lastHealthCheck: z.iso.datetime().nullable().default(null),
+  healthFailures: z.number().int().min(0).default(0).describe("Failing runs of the checks in a row"),
+  restarts: z.number().int().min(0).default(0).describe("Restarts by the restart policy since the start"),
+  watcher: ProcessRef.nullable().default(null).describe("The process whose worker watches the VM"),
+  supervision: Supervision.nullable().default(null),
 });
 export type VmState = z.infer<typeof VmState>;
+/** What a state file may hold: files of older versions lack the watcher's fields (defaults apply). */
+export type VmStateFile = z.input<typeof VmState>;

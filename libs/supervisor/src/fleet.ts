@@ -9,20 +9,34 @@
  * const { stdout } = await fleet.exec("web-1", ["hostname"]);
  * await fleet.stop(["web-1"]);
  *
+ * A fleet opened with `supervise: true` is the process that hosts its VMs' watchers (the
+ * supervisor, an attached CLI): each VM it starts or adopts keeps a worker thread for its whole
+ * life — health checks, restart policy, events (`subscribe`) — until it is stopped or the fleet
+ * is closed. Without it, a VM's worker ends once the VM is ready (the VM runs on).
+ *
+ * @example
+ * const fleet = Fleet.open({ cwd, supervise: true });
+ * const off = fleet.subscribe((event) => console.log(event.type, event.machine, event.reason));
+ * await fleet.adopt();            // VMs whose watcher is gone (a killed supervisor)
+ * await fleet.start(["db"]);      // watched from now on
+ * await fleet.close();            // stop watching; the VMs run on
+ *
  * Read-only calls (`names`, `status`, `manifest`) load only state and schema modules; what starts,
  * stops and talks to VMs (QEMU clients, workers, locks) is imported when first used, so `status`
  * stays fast.
  */
-import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ExecResult, GuestAgentClient, StopResult, StreamedExit, StreamExecOptions } from "@nohead/qemu";
 import { removeStaleSocket } from "@nohead/qemu/owned-socket";
 import {
+  type FleetEvent,
   MANIFEST_FILE,
   Manifest,
   type ManifestMachine,
   NoheadError,
   notFoundError,
+  type RestartPolicy,
   type VmState,
 } from "@nohead/schema";
 import { GUEST_CONTRACT } from "@nohead/schema/guest-contract";
@@ -33,6 +47,8 @@ import { findProjectOfResult, type Project, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
 import { findQemuByArgument, knownVmNames, readState, setAsideCorruptState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
+import type { VmWatcher } from "./vm-watcher.ts";
+import type { StartProgress as WatchProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
 import { writeState } from "./write-state.ts";
 
 export interface StartOptions {
@@ -49,6 +65,21 @@ export interface StartOptions {
   /** Stop and start again the running VMs whose system is not the build's (else: reported outdated). */
   recreate?: boolean;
   onProgress?: (p: StartProgress) => void;
+  /** Overrides every started machine's `restart` policy (`run --attach --restart`). */
+  restart?: RestartPolicy;
+}
+
+export interface FleetOptions {
+  /** Keep a worker per VM for its whole life: health checks, restart policy, events. */
+  supervise?: boolean;
+}
+
+/** What `Fleet.adopt` did with one VM. */
+export interface AdoptReport {
+  machine: string;
+  adopted: boolean;
+  /** Why it was not adopted (null when it was). */
+  reason: string | null;
 }
 
 export interface StopReport {
@@ -95,8 +126,29 @@ export function loadManifest(resultPath: string): Manifest {
   return parsed.data;
 }
 
+/** A VM watched in this process: its worker and its life (settled once it ended and was removed). */
+interface Watched {
+  name: string;
+  watcher: VmWatcher;
+  life: Promise<void>;
+}
+
+/**
+ * Every VM watched in this process, by state file: one watcher per VM per process, whichever
+ * Fleet object started or adopted it (the agent makes a Fleet per request).
+ */
+const WATCHED = new Map<string, Watched>();
+
+/**
+ * Event listeners of this process, by project state dir: any Fleet object of a project hears
+ * the events of every VM of it watched here, whichever Fleet object started it.
+ */
+const LISTENERS = new Map<string, Set<(event: FleetEvent) => void>>();
+
 export class Fleet {
   private manifestCache: Manifest | undefined;
+  /** Whether VMs keep their worker once ready (see FleetOptions). */
+  readonly supervise: boolean;
 
   /**
    * @param project where state lives
@@ -107,13 +159,158 @@ export class Fleet {
     readonly project: Project,
     readonly resultPath: string,
     manifest?: Manifest,
+    options: FleetOptions = {},
   ) {
     this.manifestCache = manifest;
+    this.supervise = options.supervise ?? false;
   }
 
   /** The fleet built into `result` (relative to `cwd`), in the project that owns that result. */
-  static open({ cwd, result = "result" }: { cwd: string; result?: string }): Fleet {
-    return new Fleet(findProjectOfResult(cwd, result), resolve(cwd, result));
+  static open({
+    cwd,
+    result = "result",
+    supervise = false,
+  }: { cwd: string; result?: string } & FleetOptions): Fleet {
+    return new Fleet(findProjectOfResult(cwd, result), resolve(cwd, result), undefined, { supervise });
+  }
+
+  /**
+   * Calls `listener` with every event of this project's VMs seen in this process (start, ready,
+   * healthy, unhealthy, crash, restart, failed, stop), whichever Fleet object of the project
+   * started, adopted or stopped them; returns the function that unsubscribes it.
+   */
+  subscribe(listener: (event: FleetEvent) => void): () => void {
+    const key = this.project.stateDir;
+    const listeners = LISTENERS.get(key) ?? new Set();
+    LISTENERS.set(key, listeners);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && LISTENERS.get(key) === listeners) LISTENERS.delete(key);
+    };
+  }
+
+  private readonly emit = (event: FleetEvent): void => {
+    for (const listener of LISTENERS.get(this.project.stateDir) ?? []) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not stop the others or the watcher.
+      }
+    }
+  };
+
+  /** Names of this project's VMs whose worker lives in this process (they are watched here). */
+  watching(): string[] {
+    return this.watched().map((w) => w.name);
+  }
+
+  private watched(): Watched[] {
+    const prefix = join(this.project.stateDir, "vms/");
+    return [...WATCHED.entries()]
+      .filter(([state]) => state.startsWith(prefix))
+      .map(([, watched]) => watched)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Launches a VM in a worker; a supervising fleet keeps the worker once the VM is ready. */
+  private async launchInWorker(
+    spec: WatchSpec,
+    onProgress: (p: WatchProgress) => void,
+  ): Promise<WatchOutcome> {
+    const { VmWatcher } = await import("./vm-watcher.ts");
+    const watcher = await VmWatcher.create(this.emit);
+    let outcome: WatchOutcome;
+    try {
+      outcome = await watcher.start(spec, onProgress);
+    } catch (error) {
+      await watcher.terminate();
+      throw error;
+    }
+    if (spec.supervised && outcome.readiness === "ready") this.keep(spec.machine.name, watcher);
+    else await watcher.terminate();
+    return outcome;
+  }
+
+  /** Keeps `watcher` watching `name` until the VM's life under it ends. */
+  private keep(name: string, watcher: VmWatcher): void {
+    const key = vmPaths(this.project, name).state;
+    const life = watcher
+      .watch()
+      .catch(() => undefined) // A dead worker thread: the VM runs on, adoptable again.
+      .then(async () => {
+        if (WATCHED.get(key)?.watcher === watcher) WATCHED.delete(key);
+        await watcher.terminate();
+      });
+    WATCHED.set(key, { name, watcher, life });
+  }
+
+  /**
+   * Takes over the running VMs of this project that no live process watches (`names`, default:
+   * all): a worker per VM resumes its health checks and restart policy from its state file,
+   * without restarting it. Call it when a new supervisor starts after the old one died.
+   */
+  async adopt(names?: string[]): Promise<AdoptReport[]> {
+    const [{ VmWatcher }, { withVmLock }, { specFromState }] = await Promise.all([
+      import("./vm-watcher.ts"),
+      import("./vm-lock.ts"),
+      import("./adopt-spec.ts"),
+    ]);
+    const reports: AdoptReport[] = [];
+    for (const name of names ?? knownVmNames(this.project)) {
+      const report = (reason: string | null) =>
+        reports.push({ machine: name, adopted: reason === null, reason });
+      const paths = vmPaths(this.project, name);
+      if (WATCHED.has(paths.state)) {
+        report("already watched in this process");
+        continue;
+      }
+      try {
+        await withVmLock(name, paths, async () => {
+          const read = readState(paths);
+          if (read.kind !== "ok") return report(`no readable state (${read.kind})`);
+          const { state } = read;
+          if (state.pid === null || !isSameProcessAlive(state.pid, state.processStartTicks))
+            return report("not running");
+          const owner = state.watcher;
+          // This process's own record is stale here: its worker for the VM is gone (checked above).
+          if (owner && owner.pid !== process.pid && isSameProcessAlive(owner.pid, owner.startTicks))
+            return report(`watched by process ${owner.pid}`);
+          const built = this.hasBuild() ? this.manifest.machines.find((m) => m.name === name) : undefined;
+          const spec = specFromState(state, paths, built);
+          const watcher = await VmWatcher.create(this.emit);
+          if (!(await watcher.adopt(spec, state))) {
+            await watcher.terminate();
+            return report("not running");
+          }
+          this.keep(name, watcher);
+          report(null);
+        });
+      } catch (error) {
+        report(error instanceof Error ? error.message : String(error));
+      }
+    }
+    return reports;
+  }
+
+  /**
+   * Stops watching every VM (their workers end; the VMs run on, adoptable by another process)
+   * and resolves once every worker has ended — after `timeoutMs` (a worker busy restarting its
+   * VM), the workers left are ended without their goodbye (the VMs still run on).
+   */
+  async close({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    const watched = this.watched();
+    const watchers = watched.map((w) => w.watcher);
+    const lives = watched.map((w) => w.life);
+    await Promise.all(watchers.map((w) => w.release().catch(() => undefined)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(lives), late]);
+    clearTimeout(timer);
+    await Promise.all(watchers.map((w) => w.terminate()));
+    for (const { name } of watched) WATCHED.delete(vmPaths(this.project, name).state);
   }
 
   /** The build's manifest (throws a not-found error naming the fix when there is no build). */
@@ -222,17 +419,20 @@ export class Fleet {
         });
     }
     const toStart = closure.filter((n) => !leftAlone.some((r) => r.machine === n));
-    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }] = await Promise.all([
+    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }, { startVm }] = await Promise.all([
       import("./ssh-identity.ts"),
       import("./vm-pool.ts"),
+      import("./start-vm.ts"),
     ]);
     const ssh = ensureSshIdentity(this.project);
     const network = privateNetworkOf(this.project);
     const specs: StartSpec[] = toStart.map((name) => {
-      const machine = this.machine(name);
+      const built = this.machine(name);
+      const machine = options.restart ? { ...built, restart: options.restart } : built;
       return {
         project: this.project,
         machine,
+        supervised: this.supervise,
         display,
         fresh,
         keepFailed,
@@ -248,7 +448,14 @@ export class Fleet {
         },
       };
     });
-    const started = specs.length > 0 ? await startAll(specs, onProgress) : [];
+    const started =
+      specs.length > 0
+        ? await startAll(specs, onProgress, (spec, progress) =>
+            startVm(spec, progress, (watchSpec, watchProgress) =>
+              this.launchInWorker(watchSpec, watchProgress),
+            ),
+          )
+        : [];
     const byName = new Map([...leftAlone, ...started].map((r) => [r.machine, r]));
     return closure.flatMap((n) => byName.get(n) ?? []);
   }
@@ -290,9 +497,29 @@ export class Fleet {
     return knownVmNames(this.project).filter((n) => vmStatus(this.project, n).condition === "running");
   }
 
-  /** Stops `names` (default: every running VM of the project) in parallel, each gracefully and bounded. */
+  /**
+   * Names of this project's VMs that a live process watches while their QEMU is down: a restart
+   * policy is about to start them again.
+   */
+  private restarting(): string[] {
+    return knownVmNames(this.project).filter((name) => {
+      const read = readState(vmPaths(this.project, name));
+      if (read.kind !== "ok") return false;
+      const { pid, processStartTicks, watcher } = read.state;
+      return (
+        watcher !== null &&
+        isSameProcessAlive(watcher.pid, watcher.startTicks) &&
+        !(pid !== null && isSameProcessAlive(pid, processStartTicks))
+      );
+    });
+  }
+
+  /**
+   * Stops `names` (default: every running VM of the project, and those waiting for a restart by
+   * their policy) in parallel, each gracefully and bounded.
+   */
   async stop(names?: string[], options: { powerdownMs?: number } = {}): Promise<StopReport[]> {
-    const targets = names ?? this.running();
+    const targets = names ?? [...new Set([...this.running(), ...this.restarting()])].sort();
     return Promise.all(targets.map((name) => this.stopOne(name, options)));
   }
 
@@ -305,6 +532,20 @@ export class Fleet {
         import("@nohead/qemu"),
       ]);
       return await withVmLock(name, paths, async () => {
+        // Whoever watches this VM (here or in another process) must not restart it now.
+        writeFileSync(paths.stopRequest, `${process.pid}\n`, { mode: 0o600 });
+        const watched = WATCHED.get(paths.state);
+        if (watched) {
+          const result = await watched.watcher.stop({ powerdownMs: options.powerdownMs ?? 30_000 });
+          await watched.life;
+          return {
+            machine: name,
+            ok: true,
+            method: result.method,
+            durationMs: result.durationMs,
+            error: null,
+          };
+        }
         const read = readState(paths);
         // A corrupt file is set aside here: the stop below leaves a state this command knows.
         if (read.kind === "corrupt") setAsideCorruptState(paths);
@@ -329,6 +570,17 @@ export class Fleet {
             ...state,
             readiness: "stopped",
             stop: { method: result.method, at: new Date().toISOString(), durationMs: result.durationMs },
+            healthStatus: null,
+            watcher: null,
+          });
+        }
+        if (result.method !== "already-stopped") {
+          this.emit({
+            type: "stop",
+            machine: name,
+            at: new Date().toISOString(),
+            reason: "stopped by a command",
+            method: result.method,
           });
         }
         return { machine: name, ok: true, method: result.method, durationMs: result.durationMs, error: null };

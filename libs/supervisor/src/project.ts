@@ -86,11 +86,15 @@ export function vmPaths(project: Project, name: string) {
     diskRecord: join(dir, "disk.json"),
     consoleLog: join(dir, "console.log"),
     qemuLog: join(dir, "qemu.log"),
+    /** Present while a command stops the VM: its watcher must not restart it. */
+    stopRequest: join(dir, "stop-requested"),
     tmp: join(dir, "tmp"),
     socketDir: sockets,
     qmp: join(sockets, "qmp"),
     guestAgent: join(sockets, "qga"),
     console: join(sockets, "console"),
+    /** A second QMP monitor, held by the VM's watcher for QEMU's events. */
+    events: join(sockets, "events"),
   };
 }
 export type VmPaths = ReturnType<typeof vmPaths>;

@@ -6,7 +6,7 @@
  * in the VM's state file as it goes — nothing is kept in memory only, so any later command can
  * take over from the state file.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { assertHostPortsFree, checkDisk, runnerInvocation } from "@nohead/qemu";
 import type { BoundForward, HealthResult, ManifestMachine, Readiness } from "@nohead/schema";
 import { NoheadError } from "@nohead/schema";
@@ -15,7 +15,7 @@ import { isSameProcessAlive } from "./process-identity.ts";
 import { ensureVmDirs, type Project, vmPaths } from "./project.ts";
 import { readState, setAsideCorruptState } from "./state-store.ts";
 import { withVmLock } from "./vm-lock.ts";
-import { watchInWorker } from "./watch-in-worker.ts";
+import { startInWorker } from "./vm-watcher.ts";
 import type { StartProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
 
 export type { StartProgress } from "./watch-vm.ts";
@@ -31,6 +31,8 @@ export interface StartSpec {
   /** Credentials handed to the guest: name → host file. */
   credentials: Record<string, string>;
   network: { group: string; port: number } | null;
+  /** Whether its worker keeps watching it once ready (health checks, restart policy). */
+  supervised?: boolean;
 }
 
 export interface StartResult {
@@ -56,12 +58,13 @@ export interface StartResult {
 
 /**
  * Starts `spec.machine` and resolves when it is ready or has failed (never rejects for a VM
- * failure). `watch` launches and watches it — in a worker unless a test says otherwise.
+ * failure). `watch` launches and watches it — in a worker of its own unless the caller (a
+ * supervising Fleet, a test) says otherwise.
  */
 export async function startVm(
   spec: StartSpec,
   onProgress: (p: StartProgress) => void,
-  watch: (spec: WatchSpec, onProgress: (p: StartProgress) => void) => Promise<WatchOutcome> = watchInWorker,
+  watch: (spec: WatchSpec, onProgress: (p: StartProgress) => void) => Promise<WatchOutcome> = startInWorker,
 ): Promise<StartResult> {
   const { project, machine } = spec;
   const paths = vmPaths(project, machine.name);
@@ -120,6 +123,8 @@ export async function startVm(
           );
         }
       }
+      // A stop asked for earlier is over: the VM's new watcher may restart it again.
+      rmSync(paths.stopRequest, { force: true });
       await assertHostPortsFree(machine.name, machine.forwards);
       for (const [name, file] of Object.entries(spec.credentials)) {
         if (!existsSync(file)) {
@@ -144,7 +149,12 @@ export async function startVm(
         disk: paths.disk,
         tmpDir: paths.tmp,
         forwards: machine.forwards,
-        sockets: { qmp: paths.qmp, guestAgent: paths.guestAgent, console: paths.console },
+        sockets: {
+          qmp: paths.qmp,
+          guestAgent: paths.guestAgent,
+          console: paths.console,
+          events: paths.events,
+        },
         consoleLog: paths.consoleLog,
         display: spec.display,
         privateNetwork:
@@ -153,9 +163,17 @@ export async function startVm(
         kernelParams: [],
         extraArgs: spec.extraArgs,
       });
+      const supervised = spec.supervised ?? false;
       return finish(
         await watch(
-          { machine, paths, display: spec.display, keepFailed: spec.keepFailed ?? false, invocation },
+          {
+            machine,
+            paths,
+            display: spec.display,
+            keepFailed: spec.keepFailed ?? false,
+            invocation,
+            supervised,
+          },
           onProgress,
         ),
       );

@@ -3,7 +3,7 @@
  * alive means running; gone without a recorded stop means crashed. No schema library is imported
  * here, so `status` can use it on its fast path.
  */
-import type { BoundForward, HealthResult, Readiness, VmState } from "@nohead/schema";
+import type { BoundForward, HealthResult, HealthStatus, Readiness, VmStateFile } from "@nohead/schema";
 import { isSameProcessAlive } from "./process-identity.ts";
 
 export type VmCondition = "running" | "stopped" | "crashed" | "failed" | "not-started";
@@ -17,23 +17,36 @@ export interface VmStatus {
   uptimeSeconds: number | null;
   forwards: BoundForward[];
   health: HealthResult[];
-  /**
-   * Whether its health checks pass: null when it is not running, has no checks, or its checks
-   * have not given a verdict yet (still starting).
-   */
-  healthy: boolean | null;
-  /** When its health checks last ran (ISO 8601), or null. */
-  lastHealthCheck: string | null;
   initScript: string | null;
   /** Why it failed, or what went wrong reading its state. */
   error: string | null;
   stoppedBy: string | null;
   username: string | null;
+  /**
+   * Live health, kept by the VM's watcher: null when it has no checks, is not running, or no
+   * process watches it (the last results in `health` may then be old).
+   */
+  healthStatus: HealthStatus | null;
+  /**
+   * Whether its health checks pass: null when it is not running, has no checks, or its checks
+   * have not given a verdict yet (still starting). A watched VM's live status; an unwatched one's
+   * checks as its start ran them.
+   */
+  healthy: boolean | null;
+  /** When its health checks last ran (ISO 8601; at readiness when no watcher ran them), or null. */
+  lastHealthCheck: string | null;
+  /** Restarts by the restart policy since the VM was started. */
+  restarts: number;
+  /** The pid of the process whose worker watches it, when that process lives. */
+  watcherPid: number | null;
 }
 
 /** The status of the VM whose (validated or peeked) state is `state`. */
-export function statusFromState(state: VmState, now: number): VmStatus {
+export function statusFromState(state: VmStateFile, now: number): VmStatus {
   const alive = state.pid !== null && isSameProcessAlive(state.pid, state.processStartTicks);
+  const watcher = state.watcher ?? null;
+  const watched = alive && watcher !== null && isSameProcessAlive(watcher.pid, watcher.startTicks);
+  const healthStatus = watched ? (state.healthStatus ?? null) : null;
   const condition: VmCondition = alive
     ? "running"
     : state.readiness === "stopped"
@@ -49,25 +62,28 @@ export function statusFromState(state: VmState, now: number): VmStatus {
     uptimeSeconds: alive ? Math.max(0, Math.round((now - Date.parse(state.startedAt)) / 1000)) : null,
     forwards: state.forwards,
     health: state.health,
-    healthy: alive ? healthOf(state) : null,
-    lastHealthCheck: state.lastHealthCheck ?? (state.health.length > 0 ? state.readyAt : null),
     initScript: state.initScript,
     error:
       condition === "crashed"
-        ? `QEMU (pid ${state.pid}) is gone without a stop; last readiness ${state.readiness}`
+        ? `QEMU (pid ${state.pid}) is gone without a stop${state.failure ? `: ${state.failure}` : ""}; last readiness ${state.readiness}`
         : state.failure,
     stoppedBy: state.stop?.method ?? null,
     username: state.username,
+    healthStatus,
+    healthy: alive ? healthOf(state, healthStatus) : null,
+    lastHealthCheck: state.lastHealthCheck ?? (state.health.length > 0 ? state.readyAt : null),
+    restarts: state.restarts ?? 0,
+    watcherPid: watched ? (watcher?.pid ?? null) : null,
   };
 }
 
 /**
- * The health verdict of a running VM: the periodic checks' status when a watcher wrote one, else
- * the checks its start ran (passing once it reached ready).
+ * The health verdict of a running VM: its watcher's live status when a live process watches it,
+ * else the checks its start ran (passing once it reached ready).
  */
-function healthOf(state: VmState): boolean | null {
+function healthOf(state: VmStateFile, live: HealthStatus | null): boolean | null {
   if (state.health.length === 0) return null;
-  if (state.healthStatus) return state.healthStatus === "starting" ? null : state.healthStatus === "healthy";
+  if (live) return live === "starting" ? null : live === "healthy";
   if (state.readiness === "ready") return state.health.every((h) => h.ok);
   return state.readiness === "failed" ? false : null;
 }
@@ -82,11 +98,14 @@ export function notStartedStatus(name: string, error: string | null = null): VmS
     uptimeSeconds: null,
     forwards: [],
     health: [],
-    healthy: null,
-    lastHealthCheck: null,
     initScript: null,
     error,
     stoppedBy: null,
     username: null,
+    healthStatus: null,
+    healthy: null,
+    lastHealthCheck: null,
+    restarts: 0,
+    watcherPid: null,
   };
 }

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ManifestMachine, VmState } from "@nohead/schema";
+import type { ManifestMachine, VmState, VmStateFile } from "@nohead/schema";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
 import { projectAt, vmPaths } from "./project.ts";
 import type { StartResult, StartSpec } from "./start-vm.ts";
@@ -28,7 +28,7 @@ function stateFor(
   pid: number | null,
   ticks: string | null,
   readiness: VmState["readiness"],
-): VmState {
+): VmStateFile {
   return {
     schemaVersion: 1,
     name,
@@ -52,7 +52,7 @@ function stateFor(
   };
 }
 
-function place(p: ReturnType<typeof project>, state: VmState) {
+function place(p: ReturnType<typeof project>, state: VmStateFile) {
   const paths = vmPaths(p, state.name);
   mkdirSync(paths.dir, { recursive: true });
   writeState(paths, state);
@@ -72,11 +72,19 @@ describe("process identity", () => {
 });
 
 describe("state files", () => {
-  test("round trip, written atomically (no temp file left)", () => {
+  test("round trip, written atomically (no temp file left); a file of an older version gets the watcher's defaults", () => {
     const p = project();
     const state = stateFor("web", 123, "456", "ready");
     const paths = place(p, state);
-    expect(readState(paths)).toEqual({ kind: "ok", state });
+    const defaults = {
+      healthStatus: null,
+      lastHealthCheck: null,
+      healthFailures: 0,
+      restarts: 0,
+      watcher: null,
+      supervision: null,
+    };
+    expect(readState(paths)).toEqual({ kind: "ok", state: { ...state, ...defaults } });
     expect(readdirSync(paths.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 

@@ -4,9 +4,9 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
 import { ensureVmDirs, projectAt, vmPaths } from "./project.ts";
-import { watchVm } from "./watch-vm.ts";
+import { launchVm } from "./watch-vm.ts";
 
-describe("watchVm", () => {
+describe("launchVm", () => {
   test("QEMU missing on the host: failed, with its message and a pointer to nohead doctor", async () => {
     const root = testTempDir("nohead-watch-");
     const runner = join(root, "run-web-vm");
@@ -16,7 +16,7 @@ describe("watchVm", () => {
     const project = projectAt(root, join(root, ".nohead"), { XDG_RUNTIME_DIR: root });
     const paths = vmPaths(project, "web");
     ensureVmDirs(project, paths);
-    const outcome = await watchVm(
+    const { outcome } = await launchVm(
       {
         machine: {
           name: "web",
@@ -24,11 +24,15 @@ describe("watchVm", () => {
           system: "/nix/store/x-system",
           username: "nixy",
           forwards: [],
+          restart: "no",
           health: {
             ssh: false,
             tcp: [],
             command: null,
             initScript: false,
+            intervalSeconds: 30,
+            timeoutSeconds: 10,
+            retries: 3,
             deadlines: { startedSeconds: 10, bootedSeconds: 10, readySeconds: 10 },
           },
         },
@@ -36,7 +40,9 @@ describe("watchVm", () => {
         display: "none",
         keepFailed: false,
         invocation: { args: [], env: {} },
+        supervised: false,
       },
+      () => {},
       () => {},
     );
     expect(outcome.readiness).toBe("failed");

@@ -2,7 +2,8 @@
  * The part of a VM's start that runs in its worker thread: launch the runner (detached), record
  * it in the state file, climb the readiness levels, and stop the VM again when it does not get
  * ready. The coordinator has already taken the lock and checked ports, secrets and disk
- * (start-vm.ts).
+ * (start-vm.ts). A supervised VM's worker then keeps watching it (vm-life.ts), and uses this
+ * again for each restart.
  *
  * This file's imports are the worker's whole code: node:fs, the QEMU clients and the state
  * writer — no zod schemas, no lock library, no node:crypto — so each VM's worker stays small
@@ -13,12 +14,22 @@ import {
   launchRunner,
   ReadinessError,
   readInitStatus,
+  type StopResult,
   stopVm,
   waitForBooted,
   waitForReady,
   waitForStarted,
 } from "@nohead/qemu";
-import type { BoundForward, HealthResult, ManifestMachine, Readiness, VmState } from "@nohead/schema";
+import type {
+  BoundForward,
+  FleetEvent,
+  Health,
+  HealthResult,
+  ManifestMachine,
+  ProcessRef,
+  Readiness,
+  VmState,
+} from "@nohead/schema";
 import { NoheadError } from "@nohead/schema/errors";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
 import type { VmPaths } from "./project.ts";
@@ -26,14 +37,35 @@ import { writeState } from "./write-state.ts";
 
 /** What the worker needs to launch and watch one VM; everything decided by the coordinator. */
 export interface WatchSpec {
-  machine: Pick<ManifestMachine, "name" | "runner" | "system" | "username" | "forwards" | "health">;
+  machine: Pick<
+    ManifestMachine,
+    "name" | "runner" | "system" | "username" | "forwards" | "health" | "restart"
+  >;
   paths: VmPaths;
   display: "none" | "window";
   /** Leave a VM that failed to become ready running (for debugging) instead of stopping it. */
   keepFailed: boolean;
   /** The runner's argv and environment (Contract 2), from `runnerInvocation`. */
   invocation: { args: string[]; env: Record<string, string> };
+  /** Whether the worker keeps watching the VM once ready (it records its process as the watcher). */
+  supervised: boolean;
 }
+
+/** Sends a fleet event to the coordinator (through a Comlink proxy in a worker). */
+export type Emit = (event: FleetEvent) => void;
+
+/** The time of an event or state change. */
+export const now = () => new Date().toISOString();
+
+/** Whether `health` declares any check (a VM without one has no health status). */
+export const hasChecks = (health: Health) =>
+  health.ssh || health.tcp.length > 0 || health.command !== null || health.initScript;
+
+/** This process, as the watcher of the VMs its workers watch. */
+export const thisProcess = (): ProcessRef => ({
+  pid: process.pid,
+  startTicks: readProcStat(process.pid)?.startTicks ?? null,
+});
 
 /** A step of a VM's start, sent to the coordinator as it happens. */
 export interface StartProgress {
@@ -54,11 +86,35 @@ export interface WatchOutcome {
   error: string | null;
 }
 
-/** Launches `spec.machine` and resolves when it is ready or has failed (never rejects for a VM failure). */
-export async function watchVm(
+/** A launch's end: the outcome for the coordinator, and what a watcher needs to go on. */
+export interface Launch {
+  outcome: WatchOutcome;
+  /** The state as last written (null when the runner could not be started). */
+  state: VmState | null;
+  /** How it was stopped when it did not get ready (or was aborted). */
+  stopped: StopResult | null;
+}
+
+export interface LaunchOptions {
+  /** Restarts so far (recorded in the state). */
+  restarts?: number;
+  /** Checked while waiting: true ends the wait, and the VM is stopped (a stop during a restart). */
+  shouldAbort?: () => boolean;
+  /** Called with QEMU's pid as soon as it runs. */
+  onLaunched?: (pid: number, startTicks: string | null) => void;
+}
+
+/**
+ * Launches `spec.machine` and resolves when it is ready or has failed (never rejects for a VM
+ * failure), writing its state file as it goes and emitting `start`, then `ready` (and `healthy`
+ * when it has checks) or `failed`.
+ */
+export async function launchVm(
   spec: WatchSpec,
   onProgress: (p: StartProgress) => void,
-): Promise<WatchOutcome> {
+  emit: Emit,
+  { restarts = 0, shouldAbort = () => false, onLaunched }: LaunchOptions = {},
+): Promise<Launch> {
   const { machine, paths } = spec;
   const started = performance.now();
   let forwards: BoundForward[] = [];
@@ -85,15 +141,22 @@ export async function watchVm(
           ? error.message
           : String(error);
     report("failed", failure);
-    return { readiness: "failed", pid: null, forwards, health, error: failure };
+    emit({ type: "failed", machine: machine.name, at: now(), reason: failure });
+    return {
+      outcome: { readiness: "failed", pid: null, forwards, health, error: failure },
+      state: null,
+      stopped: null,
+    };
   }
   const startTicks = readProcStat(pid)?.startTicks ?? null;
+  onLaunched?.(pid, startTicks);
+  const checked = hasChecks(machine.health);
   const state: VmState = {
     schemaVersion: 1,
     name: machine.name,
     pid,
     processStartTicks: startTicks,
-    startedAt: new Date().toISOString(),
+    startedAt: now(),
     runner: machine.runner,
     system: machine.system,
     username: machine.username,
@@ -108,6 +171,17 @@ export async function watchVm(
     initScript: null,
     failure: null,
     stop: null,
+    healthStatus: checked ? "starting" : null,
+    lastHealthCheck: null,
+    healthFailures: 0,
+    restarts,
+    watcher: spec.supervised ? thisProcess() : null,
+    supervision: {
+      health: machine.health,
+      restart: machine.restart,
+      forwards: machine.forwards,
+      invocation: spec.invocation,
+    },
   };
   const save = (patch: Partial<VmState>) => {
     Object.assign(state, patch);
@@ -115,9 +189,11 @@ export async function watchVm(
   };
   save({});
   report("starting", `pid ${pid}`);
+  emit({ type: "start", machine: machine.name, at: now(), reason: null, pid });
 
   const isAlive = () => isSameProcessAlive(pid, startTicks);
   const deathReason = () => {
+    if (shouldAbort()) return "stopped by a command while starting";
     const log = existsSync(paths.qemuLog)
       ? readFileSync(paths.qemuLog, "utf8").trim().split("\n").slice(-5).join(" | ")
       : "";
@@ -126,7 +202,7 @@ export async function watchVm(
   const readinessInput = {
     sockets: { qmp: paths.qmp, guestAgent: paths.guestAgent },
     health: machine.health,
-    isAlive,
+    isAlive: () => !shouldAbort() && isAlive(),
     deathReason,
     onHealth: (results: HealthResult[]) => {
       health = results;
@@ -161,17 +237,22 @@ export async function watchVm(
       save({ readiness: "booted" });
       report("booted", "guest agent answers");
       health = await waitForReady({ ...readinessInput, forwards }, agent);
+      const at = now();
       save({
         readiness: "ready",
-        readyAt: new Date().toISOString(),
+        readyAt: at,
         health,
         initScript: await readInitStatus(agent),
+        healthStatus: checked ? "healthy" : null,
+        lastHealthCheck: checked ? at : null,
       });
     } finally {
       agent.close();
     }
     report("ready", `in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return { readiness: "ready", pid, forwards, health, error: null };
+    emit({ type: "ready", machine: machine.name, at: now(), reason: null, pid });
+    if (checked) emit({ type: "healthy", machine: machine.name, at: now(), reason: null, health });
+    return { outcome: { readiness: "ready", pid, forwards, health, error: null }, state, stopped: null };
   } catch (error) {
     const message = withDoctorHint(error);
     if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
@@ -179,7 +260,8 @@ export async function watchVm(
       const kept = `${message}; kept running for debugging (--keep-failed): \`nohead ssh ${machine.name}\`, \`nohead logs ${machine.name}\`, then \`nohead stop ${machine.name}\``;
       save({ readiness: "failed", failure: kept, health });
       report("failed", kept);
-      return { readiness: "failed", pid, forwards, health, error: kept };
+      emit({ type: "failed", machine: machine.name, at: now(), reason: kept });
+      return { outcome: { readiness: "failed", pid, forwards, health, error: kept }, state, stopped: null };
     }
     // A VM that failed to become ready is stopped, so no half-started QEMU is left behind.
     const stopped = await stopVm({ pid, qmpSocket: paths.qmp, isAlive }, { powerdownMs: 2000, stepMs: 3000 });
@@ -187,10 +269,13 @@ export async function watchVm(
       readiness: "failed",
       failure: message,
       health,
-      stop: { method: stopped.method, at: new Date().toISOString(), durationMs: stopped.durationMs },
+      healthStatus: null,
+      watcher: null,
+      stop: { method: stopped.method, at: now(), durationMs: stopped.durationMs },
     });
     report("failed", message);
-    return { readiness: "failed", pid, forwards, health, error: message };
+    emit({ type: "failed", machine: machine.name, at: now(), reason: message });
+    return { outcome: { readiness: "failed", pid, forwards, health, error: message }, state, stopped };
   }
 }
 

@@ -17,13 +17,14 @@ describe("the VM worker bundle", () => {
     const bundle = readFileSync(await vmWorkerEntry(), "utf8");
     const modules = bundledModules(bundle);
     expect(modules.some((m) => m.endsWith("libs/supervisor/src/watch-vm.ts"))).toBe(true);
+    expect(modules.some((m) => m.endsWith("libs/supervisor/src/vm-life.ts"))).toBe(true);
     expect(modules.some((m) => m.endsWith("libs/qemu/src/qmp-client.ts"))).toBe(true);
 
     const heavy = modules.filter((m) =>
       [
         /zod\/v4\/classic\//, // the classic API: zod/mini does the same checks for ~1.5 MiB less
         /proper-lockfile|graceful-fs/, // the lock is the coordinator's
-        /libs\/schema\/src\/(manifest|vm-state)\.ts/, // schemas: readers validate, not the worker
+        /libs\/schema\/src\/(manifest|vm-state|fleet-event)\.ts/, // schemas: readers validate, not the worker
         /libs\/supervisor\/src\/(vm-lock|state-store|project)\.ts/,
       ].some((pattern) => pattern.test(m)),
     );

@@ -4,10 +4,10 @@
  * stays free of zod because VM workers write state (watch-vm.ts) and should stay small.
  */
 import { renameSync, writeFileSync } from "node:fs";
-import type { VmState } from "@nohead/schema";
+import type { VmStateFile } from "@nohead/schema";
 import type { VmPaths } from "./project.ts";
 
-export function writeState(paths: VmPaths, state: VmState): void {
+export function writeState(paths: VmPaths, state: VmStateFile): void {
   const tmp = `${paths.state}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, paths.state);

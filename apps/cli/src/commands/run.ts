@@ -1,13 +1,14 @@
 /**
  * `nohead run <vm> [qemu args…]` and `nohead runall`: start VMs (dependencies first) on their
  * hosts — this computer's supervisor or agents — and return when they are ready, with a live line
- * per VM; VMs that already run are left alone. `--attach` stays in the foreground, streams the
- * consoles, restarts crashed VMs by policy, and stops everything on Ctrl-C.
+ * per VM; VMs that already run are left alone. Each VM's worker in its host's supervisor keeps
+ * watching it (health checks, restart policy). `--attach` stays in the foreground, streams the
+ * consoles and what the watchers see, and stops everything on Ctrl-C.
  */
 
 import { readFileSync, writeSync } from "node:fs";
 import { type HostStartOptions, LOCAL_HOST } from "@nohead/hosts";
-import type { ManifestMachine } from "@nohead/schema";
+import type { ManifestMachine, RestartPolicy } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
@@ -25,7 +26,7 @@ export interface RunOptions {
   keepFailed?: boolean;
   recreate?: boolean;
   attach?: boolean;
-  restart?: "no" | "on-failure";
+  restart?: RestartPolicy;
   json?: boolean;
 }
 
@@ -71,6 +72,7 @@ export async function startAndReport(
     recreate,
     qemuArgs: extraArgs,
     onProgress: view ? view.update.bind(view) : () => undefined,
+    ...(options.attach && options.restart ? { restart: options.restart } : {}),
   });
   process.off("SIGINT", interrupted);
   view?.finish(results);
@@ -78,7 +80,7 @@ export async function startAndReport(
   const ok = results.every((r) => r.ok);
   const started = results.filter((r) => r.ok).map((r) => r.machine);
   // Attaching to nothing would wait forever: with no VM started, report the failure instead.
-  if (options.attach && started.length > 0) return attach(fleet, started, options);
+  if (options.attach && started.length > 0) return attach(fleet, started);
   return ok ? 0 : 1;
 }
 

@@ -3,7 +3,7 @@
  * (the schema is the type), and the shape of every error body. Unknown fields are rejected so a
  * typo in a client never silently does something else.
  */
-import { MachineName, ManifestMachine } from "@nohead/schema";
+import { MachineName, ManifestMachine, RestartPolicy } from "@nohead/schema";
 import { z } from "zod";
 import { qemuArgsProblems } from "./allowed-qemu-args.ts";
 
@@ -39,6 +39,7 @@ export const StartRequest = z.strictObject({
       "`none` (headless, default); `window` only where the host shows windows (the local supervisor)",
     ),
   fresh: z.boolean().optional().describe("Recreate the machines' disks"),
+  restart: RestartPolicy.optional().describe("This restart policy instead of each machine's"),
   keepFailed: z
     .boolean()
     .optional()

@@ -21,5 +21,5 @@ export function openAgentFleet(stateDir: string): { fleet: Fleet; machines: Mach
   // Created 0700 and checked: it holds the key every guest trusts and the VMs' disks.
   ensureStateDir(project);
   const machines = new MachineStore(dir);
-  return { fleet: new Fleet(project, dir, machines.manifest), machines };
+  return { fleet: new Fleet(project, dir, machines.manifest, { supervise: true }), machines };
 }

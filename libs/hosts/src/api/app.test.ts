@@ -53,6 +53,9 @@ function machine(overrides: Record<string, unknown> = {}): ManifestMachine {
       tcp: [],
       command: null,
       initScript: false,
+      intervalSeconds: 30,
+      timeoutSeconds: 10,
+      retries: 3,
       deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
     },
     network: null,
@@ -60,6 +63,7 @@ function machine(overrides: Record<string, unknown> = {}): ManifestMachine {
     host: null,
     initScript: false,
     diskImage: false,
+    restart: "no",
     runner,
     system: storeObject,
     ...overrides,
@@ -380,6 +384,9 @@ describe("a VM's state and console on disk", () => {
       error: null,
       stoppedBy: null,
       username: null,
+      healthStatus: null,
+      restarts: 0,
+      watcherPid: null,
     });
   });
 

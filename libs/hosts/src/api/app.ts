@@ -190,7 +190,11 @@ export function createApp(options: AgentAppOptions) {
 
   /** The fleet as of now: the saved machines change with every start request. */
   const currentFleet = (): Fleet =>
-    machines ? new Fleet(baseFleet.project, baseFleet.resultPath, machines.manifest) : baseFleet;
+    machines
+      ? new Fleet(baseFleet.project, baseFleet.resultPath, machines.manifest, {
+          supervise: baseFleet.supervise,
+        })
+      : baseFleet;
   const events = options.events ?? new FleetEvents(() => currentFleet().status());
   const startSchema = startRequestSchema({
     secretsDir,
@@ -233,6 +237,7 @@ export function createApp(options: AgentAppOptions) {
         fresh: body.fresh ?? false,
         recreate: body.recreate ?? false,
         keepFailed: body.keepFailed ?? false,
+        ...(body.restart ? { restart: body.restart } : {}),
         extraArgs: body.qemuArgs ?? [],
         authorizedKeys,
       };

@@ -17,6 +17,9 @@ const machine = (name: string, runner = `/nix/store/aaa-${name}/bin/run`): Manif
     tcp: [],
     command: null,
     initScript: false,
+    intervalSeconds: 30,
+    timeoutSeconds: 10,
+    retries: 3,
     deadlines: { startedSeconds: 30, bootedSeconds: 60, readySeconds: 60 },
   },
   network: null,
@@ -24,6 +27,7 @@ const machine = (name: string, runner = `/nix/store/aaa-${name}/bin/run`): Manif
   host: null,
   initScript: false,
   diskImage: false,
+  restart: "no",
   runner,
   system: `/nix/store/aaa-${name}`,
 });
