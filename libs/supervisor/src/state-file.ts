@@ -56,14 +56,26 @@ export const STATE_FIELDS = [
   "readyAt",
   "health",
   "initScript",
-  "healthStatus",
-  "lastHealthCheck",
   "failure",
   "stop",
+  "healthStatus",
+  "lastHealthCheck",
+  "healthFailures",
+  "restarts",
+  "watcher",
+  "supervision",
 ] as const;
 
 /** Fields that states written by an older nohead lack. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(["healthStatus", "lastHealthCheck"]);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
+  "healthStatus",
+  "lastHealthCheck",
+  "healthFailures",
+  "restarts",
+  "watcher",
+  "supervision",
+]);
+const RESTART_POLICIES = ["no", "on-failure", "always"];
 const HEALTH_STATUSES = ["starting", "healthy", "unhealthy"];
 const READINESS = ["starting", "started", "booted", "ready", "failed", "stopped"];
 const STOP_METHODS = ["powerdown", "guest-shutdown", "quit", "sigterm", "sigkill", "already-stopped"];
@@ -122,6 +134,26 @@ const RULES: Record<(typeof STATE_FIELDS)[number], (v: unknown) => boolean> = {
   initScript: (v) => v === null || isString(v),
   healthStatus: (v) => v === null || HEALTH_STATUSES.includes(v as string),
   lastHealthCheck: (v) => v === null || isTime(v),
+  healthFailures: (v) => isInt(v) && v >= 0,
+  restarts: (v) => isInt(v) && v >= 0,
+  watcher: (v) =>
+    v === null ||
+    (isObject(v) &&
+      Object.keys(v).length === 2 &&
+      isInt(v.pid) &&
+      v.pid > 0 &&
+      (v.startTicks === null || isString(v.startTicks))),
+  // Its shape only: the fast paths never use it (the watcher reads it through the schema).
+  supervision: (v) =>
+    v === null ||
+    (isObject(v) &&
+      Object.keys(v).length === 4 &&
+      isObject(v.health) &&
+      RESTART_POLICIES.includes(v.restart as string) &&
+      Array.isArray(v.forwards) &&
+      isObject(v.invocation) &&
+      Array.isArray(v.invocation.args) &&
+      isObject(v.invocation.env)),
   failure: (v) => v === null || isString(v),
   stop: (v) =>
     v === null ||

@@ -27,7 +27,9 @@ export function schemaCheck(value: unknown): string | null {
 /** Reads a VM's state, validated by the schema; a corrupt file is reported, never trusted, never moved. */
 export function readState(paths: VmPaths): StateRead {
   const read = readStateFile(paths.state, schemaCheck);
-  return read.kind === "corrupt" ? { ...read, recoveredPid: findQemuByArgument(paths.qmp) } : read;
+  if (read.kind === "corrupt") return { ...read, recoveredPid: findQemuByArgument(paths.qmp) };
+  // The schema fills the fields older files lack (the watcher's) with their defaults.
+  return read.kind === "ok" ? { kind: "ok", state: VmState.parse(read.state) } : read;
 }
 
 /** Moves a corrupt state file aside (`state.json.corrupt-<ms>`) and returns where it went. */
