@@ -6,10 +6,12 @@
  * itself once the project has no running VM and no request (or event stream) is open.
  * Killing it never stops a VM: QEMU runs in its own session, and the next supervisor re-adopts it.
  */
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createApp, MachineStore, serveApp } from "@nohead/hosts";
 import {
+  ensureRuntimeDir,
+  ensureStateDir,
   Fleet,
   FleetEvents,
   projectAt,
@@ -48,13 +50,14 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
   const dir = resolve(stateDir);
   const project = projectAt(dirname(dir), dir);
   const paths = supervisorPaths(project);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensureStateDir(project);
   if (!takeSupervisorLock(paths)) {
     log(`another supervisor holds ${paths.lock}; nothing to do`);
     return 0;
   }
   try {
-    mkdirSync(project.runtimeDir, { recursive: true, mode: 0o700 });
+    // Created 0700 and proved (ours, not a link, closed to others): the socket's only guard.
+    ensureRuntimeDir(project);
     // We hold the lock: a socket there was left by a killed supervisor.
     rmSync(paths.socket, { force: true });
     const machines = new MachineStore(dir);

@@ -108,7 +108,7 @@ describe("the supervisor's socket", () => {
     });
     try {
       writeSupervisorRecord(paths); // a live process (this one) claims it
-      expect(socketProblem(paths.socket)).toBe("is in a directory others may enter (mode 755)");
+      expect(socketProblem(paths.socket)).toBe("it is in a directory others may enter (mode 755)");
       let error: unknown;
       try {
         await ensureSupervisor(project, ["false"], { timeoutMs: 2000 });
@@ -117,7 +117,7 @@ describe("the supervisor's socket", () => {
       }
       expect(error).toBeInstanceOf(NoheadError);
       expect((error as NoheadError).message).toBe(
-        `the project's supervisor socket ${paths.socket} is in a directory others may enter (mode 755)`,
+        `the project's supervisor socket ${paths.socket} cannot be trusted: it is in a directory others may enter (mode 755)`,
       );
       expect(requests).toBe(0);
       chmodSync(project.runtimeDir, 0o700);

@@ -23,6 +23,7 @@ import { NoheadError } from "@nohead/schema/errors";
 import type { SupervisorRecord } from "@nohead/schema";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
 import type { Project } from "./project.ts";
+import { currentUid, socketTrustProblem } from "@nohead/qemu/owned-socket";
 
 /** Where the supervisor of `project` keeps its files. */
 export function supervisorPaths(project: Project) {
@@ -142,20 +143,16 @@ export function releaseSupervisor(paths: SupervisorPaths): void {
  * who could plant or replace it would see every request). Absent: null (not there yet).
  */
 export function socketProblem(socket: string): string | null {
-  const uid = process.getuid?.();
-  if (uid === undefined) return null;
-  let file: ReturnType<typeof lstatSync>;
-  let dir: ReturnType<typeof lstatSync>;
+  const problem = socketTrustProblem(socket);
+  if (problem) return problem;
   try {
-    file = lstatSync(socket);
-    dir = lstatSync(dirname(socket));
+    const dir = lstatSync(dirname(socket));
+    if (dir.uid !== currentUid()) return "its directory belongs to another user";
+    if ((dir.mode & 0o077) !== 0)
+      return `it is in a directory others may enter (mode ${(dir.mode & 0o777).toString(8)})`;
   } catch {
-    return null;
+    return null; // Not there yet.
   }
-  if (!file.isSocket()) return "is not a socket";
-  if (file.uid !== uid || dir.uid !== uid) return "or its directory belongs to another user";
-  if ((dir.mode & 0o077) !== 0)
-    return `is in a directory others may enter (mode ${(dir.mode & 0o777).toString(8)})`;
   return null;
 }
 
@@ -219,9 +216,13 @@ export async function ensureSupervisor(
     const record = liveSupervisor(project);
     const problem = record ? socketProblem(record.socket) : null;
     if (record && problem) {
-      throw new NoheadError("failed", `the project's supervisor socket ${record.socket} ${problem}`, {
-        hint: `nohead will not talk to it; remove ${dirname(record.socket)} (it is recreated private) and run the command again`,
-      });
+      throw new NoheadError(
+        "failed",
+        `the project's supervisor socket ${record.socket} cannot be trusted: ${problem}`,
+        {
+          hint: `nohead will not talk to it; remove ${dirname(record.socket)} (it is recreated private) and run the command again`,
+        },
+      );
     }
     if (record && (await supervisorAnswers(record.socket))) return record;
     if (performance.now() - started > timeoutMs) {
