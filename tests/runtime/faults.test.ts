@@ -58,7 +58,10 @@ describe("a QEMU killed behind nohead's back", () => {
       expect(after.pid).toBeNull();
       expect(after.uptimeSeconds).toBeNull();
       expect(after.readiness).toBe("ready");
-      expect(after.error).toBe(`QEMU (pid ${pid}) is gone without a stop; last readiness ready`);
+      // Its watcher in the supervisor saw it go and recorded why.
+      expect(after.error).toBe(
+        `QEMU (pid ${pid}) is gone without a stop: QEMU exited without shutting down (killed or crashed); last readiness ready`,
+      );
       expect(after.stoppedBy).toBeNull();
 
       const list = await p.cli(["list"]);

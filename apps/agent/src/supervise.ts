@@ -13,7 +13,6 @@ import {
   ensureRuntimeDir,
   ensureStateDir,
   Fleet,
-  FleetEvents,
   projectAt,
   releaseSupervisor,
   runningVmNames,
@@ -64,18 +63,6 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
     // Each VM's worker lives here for the VM's whole life: health checks, restart policy, events.
     const fleet = new Fleet(project, dir, machines.manifest, { supervise: true });
     const adopted = await adoptRunningVms(fleet);
-    const events = new FleetEvents(() => fleet.status());
-    // A restart is known only to the worker that did it; the rest shows in the state files.
-    fleet.subscribe((event) => {
-      if (event.type === "restart")
-        events.publish({
-          type: "restart",
-          machine: event.machine,
-          at: event.at,
-          pid: null,
-          detail: `restart ${event.attempt} after ${(event.delayMs / 1000).toFixed(0)} s`,
-        });
-    });
     const app = createApp({
       fleet,
       machines,
@@ -86,7 +73,6 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
       secretsDir: null,
       allowQemuArgs: "any",
       allowWindows: true,
-      events,
     });
     // The socket is created with the umask's mode: make it 0600 from the start, not after.
     const umask = process.umask(0o177);

@@ -17,9 +17,9 @@ function describe(event: VmEvent): string | null {
   const detail = event.detail ? `: ${event.detail}` : "";
   switch (event.type) {
     case "crash":
-      return `${pc.red("✖")} ${name}: crashed${detail}`;
+      return `${pc.red("✖")} ${name}${detail || ": crashed"}`;
     case "restart":
-      return `${pc.yellow("↻")} ${name}: restarted${detail}`;
+      return `${pc.yellow("↻")} ${name}${detail || ": restarted"}`;
     case "ready":
       return `${pc.green("✔")} ${name}: ready${event.pid ? ` (pid ${event.pid})` : ""}`;
     case "unhealthy":

@@ -1,14 +1,47 @@
 /**
- * The events of a fleet's VMs (start, ready, healthy, unhealthy, crash, failed, stop), for the
- * host API's event stream. They are read from what every process leaves on disk — state files
- * and /proc — by comparing successive statuses, so a VM started, stopped or crashed by any
- * command shows up, whoever did it. A runtime that knows more (a restart policy restarting a VM)
- * publishes its own events through {@link FleetEvents.publish}.
+ * The events of a fleet's VMs (start, ready, healthy, unhealthy, crash, restart, failed, stop),
+ * for the host API's event stream. A supervising fleet's workers see them happen: they are relayed
+ * as they come ({@link FleetEvents.relaying}). Otherwise they are read from what every process
+ * leaves on disk — state files and /proc — by comparing successive statuses, so a VM started,
+ * stopped or crashed by any command shows up, whoever did it.
  */
-import type { VmEvent } from "@nohead/schema";
+import type { FleetEvent, VmEvent } from "@nohead/schema";
 import type { VmStatus } from "./status-from-state.ts";
 
 export type VmEventListener = (event: VmEvent) => void;
+
+/**
+ * A watcher's event as the host API streams it: the same type, machine and time, the QEMU pid
+ * when there is one, and why in a sentence.
+ *
+ * @example
+ * vmEventOf({ type: "restart", machine: "db", at, reason: null, attempt: 1, delayMs: 1000 })
+ * // => { type: "restart", machine: "db", at, pid: null, detail: "restart 1 after 1 s" }
+ */
+export function vmEventOf(event: FleetEvent): VmEvent {
+  const base = { type: event.type, machine: event.machine, at: event.at };
+  switch (event.type) {
+    case "start":
+    case "ready":
+      return { ...base, pid: event.pid, detail: event.reason };
+    case "crash":
+      return {
+        ...base,
+        pid: event.pid,
+        detail: `${event.reason ?? "QEMU is gone"}${event.willRestart ? "; restarting (restart policy)" : ""}`,
+      };
+    case "restart":
+      return {
+        ...base,
+        pid: null,
+        detail: `restart ${event.attempt} after ${(event.delayMs / 1000).toFixed(0)} s`,
+      };
+    case "stop":
+      return { ...base, pid: null, detail: event.reason ?? (event.method ? `by ${event.method}` : null) };
+    default:
+      return { ...base, pid: null, detail: event.reason };
+  }
+}
 
 /** How often the statuses are compared while someone listens. */
 export const EVENT_POLL_MS = 500;
@@ -71,15 +104,23 @@ export class FleetEvents {
   private maybeCrashed = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
+  /** `statuses`: what to compare while someone listens; null: only published events. */
   constructor(
-    private readonly statuses: () => VmStatus[],
+    private readonly statuses: (() => VmStatus[]) | null,
     private readonly pollMs = EVENT_POLL_MS,
   ) {}
+
+  /** The events a supervising fleet's workers emit, relayed as they come (no polling). */
+  static relaying(fleet: { subscribe(listener: (event: FleetEvent) => void): () => void }): FleetEvents {
+    const events = new FleetEvents(null);
+    fleet.subscribe((event) => events.publish(vmEventOf(event)));
+    return events;
+  }
 
   /** Calls `listener` with every event from now on; returns the function that stops it. */
   subscribe(listener: VmEventListener): () => void {
     this.listeners.add(listener);
-    if (!this.timer) {
+    if (!this.timer && this.statuses) {
       this.last = new Map(this.statuses().map((s) => [s.name, s]));
       this.timer = setInterval(() => this.poll(), this.pollMs);
     }
@@ -101,7 +142,7 @@ export class FleetEvents {
     const at = new Date().toISOString();
     let now: VmStatus[];
     try {
-      now = this.statuses();
+      now = this.statuses?.() ?? [];
     } catch {
       return; // A state file mid-rename or a manifest being rebuilt: look again next time.
     }

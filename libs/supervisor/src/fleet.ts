@@ -534,6 +534,9 @@ export class Fleet {
       return await withVmLock(name, paths, async () => {
         // Whoever watches this VM (here or in another process) must not restart it now.
         writeFileSync(paths.stopRequest, `${process.pid}\n`, { mode: 0o600 });
+        const read = readState(paths);
+        // A corrupt file is set aside here: the stop below leaves a state this command knows.
+        if (read.kind === "corrupt") setAsideCorruptState(paths);
         const watched = WATCHED.get(paths.state);
         if (watched) {
           const result = await watched.watcher.stop({ powerdownMs: options.powerdownMs ?? 30_000 });
@@ -546,9 +549,6 @@ export class Fleet {
             error: null,
           };
         }
-        const read = readState(paths);
-        // A corrupt file is set aside here: the stop below leaves a state this command knows.
-        if (read.kind === "corrupt") setAsideCorruptState(paths);
         const state: VmState | null = read.kind === "ok" ? read.state : null;
         const pid =
           state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : findQemuByArgument(paths.qmp));

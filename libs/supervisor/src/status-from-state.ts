@@ -28,9 +28,9 @@ export interface VmStatus {
    */
   healthStatus: HealthStatus | null;
   /**
-   * Whether its health checks pass: null when it is not running, has no checks, or its checks
-   * have not given a verdict yet (still starting). A watched VM's live status; an unwatched one's
-   * checks as its start ran them.
+   * Whether its health checks pass, as the process watching it says: null when it is not running,
+   * has no checks, is still starting, or no live process watches it (then unknown, not a stale
+   * verdict).
    */
   healthy: boolean | null;
   /** When its health checks last ran (ISO 8601; at readiness when no watcher ran them), or null. */
@@ -70,22 +70,11 @@ export function statusFromState(state: VmStateFile, now: number): VmStatus {
     stoppedBy: state.stop?.method ?? null,
     username: state.username,
     healthStatus,
-    healthy: alive ? healthOf(state, healthStatus) : null,
+    healthy: healthStatus === "healthy" ? true : healthStatus === "unhealthy" ? false : null,
     lastHealthCheck: state.lastHealthCheck ?? (state.health.length > 0 ? state.readyAt : null),
     restarts: state.restarts ?? 0,
     watcherPid: watched ? (watcher?.pid ?? null) : null,
   };
-}
-
-/**
- * The health verdict of a running VM: its watcher's live status when a live process watches it,
- * else the checks its start ran (passing once it reached ready).
- */
-function healthOf(state: VmStateFile, live: HealthStatus | null): boolean | null {
-  if (state.health.length === 0) return null;
-  if (live) return live === "starting" ? null : live === "healthy";
-  if (state.readiness === "ready") return state.health.every((h) => h.ok);
-  return state.readiness === "failed" ? false : null;
 }
 
 /** The status of a machine with no state: never started here (or, with `error`, unknown). */

@@ -195,7 +195,9 @@ export function createApp(options: AgentAppOptions) {
           supervise: baseFleet.supervise,
         })
       : baseFleet;
-  const events = options.events ?? new FleetEvents(() => currentFleet().status());
+  const events =
+    options.events ??
+    (baseFleet.supervise ? FleetEvents.relaying(baseFleet) : new FleetEvents(() => currentFleet().status()));
   const startSchema = startRequestSchema({
     secretsDir,
     allowQemuArgs,
