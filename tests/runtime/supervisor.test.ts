@@ -132,13 +132,25 @@ describe("the supervisor", () => {
           pid: number;
           healthy: boolean | null;
           lastHealthCheck: string;
+          watcherPid: number | null;
         }[];
       };
       expect(supervisor.pid).not.toBe(old.pid);
-      expect(machines.map((m) => [m.name, m.condition, m.pid, m.healthy])).toEqual(
-        before.map((s) => [s.name, "running", s.pid, true]),
+      expect<unknown[]>(machines.map((m) => [m.name, m.condition, m.pid])).toEqual(
+        before.map((s) => [s.name, "running", s.pid]),
       );
-      for (const m of machines) expect(Date.parse(m.lastHealthCheck)).toBeGreaterThan(0);
+      // The new supervisor adopts them (its workers watch them) and their health checks resume.
+      let watched = machines;
+      const adopted = await waitUntil(async () => {
+        const again = await project.cli(["status", "--json"]);
+        watched = JSON.parse(again.stdout).machines;
+        return watched.every((m) => m.watcherPid === supervisor.pid && m.healthy === true);
+      }, 60_000);
+      expect(watched.map((m) => [m.name, m.watcherPid, m.healthy])).toEqual(
+        before.map((s) => [s.name, supervisor.pid, true]),
+      );
+      expect(adopted).toBe(true);
+      for (const m of watched) expect(Date.parse(m.lastHealthCheck)).toBeGreaterThan(0);
       const log = join(project.projectDir, ".nohead", "supervisor.log");
       expect(
         await waitUntil(

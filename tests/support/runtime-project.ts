@@ -127,9 +127,12 @@ export function projectProcesses(dir: string): { pid: number; command: string }[
 }
 
 /** Polls `condition` every 100 ms; true once it holds, false after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() >= deadline) return false;
     await Bun.sleep(100);
   }

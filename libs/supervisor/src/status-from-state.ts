@@ -37,7 +37,10 @@ export interface VmStatus {
   lastHealthCheck: string | null;
   /** Restarts by the restart policy since the VM was started. */
   restarts: number;
-  /** The pid of the process whose worker watches it, when that process lives. */
+  /**
+   * The pid of the process whose worker watches it, when that process lives — also while its QEMU
+   * is down and the restart policy is about to start it again.
+   */
   watcherPid: number | null;
 }
 
@@ -45,8 +48,9 @@ export interface VmStatus {
 export function statusFromState(state: VmStateFile, now: number): VmStatus {
   const alive = state.pid !== null && isSameProcessAlive(state.pid, state.processStartTicks);
   const watcher = state.watcher ?? null;
-  const watched = alive && watcher !== null && isSameProcessAlive(watcher.pid, watcher.startTicks);
-  const healthStatus = watched ? (state.healthStatus ?? null) : null;
+  // A live watcher of a VM whose QEMU is down is about to restart it (its policy says so).
+  const watcherLives = watcher !== null && isSameProcessAlive(watcher.pid, watcher.startTicks);
+  const healthStatus = alive && watcherLives ? (state.healthStatus ?? null) : null;
   const condition: VmCondition = alive
     ? "running"
     : state.readiness === "stopped"
@@ -73,7 +77,7 @@ export function statusFromState(state: VmStateFile, now: number): VmStatus {
     healthy: healthStatus === "healthy" ? true : healthStatus === "unhealthy" ? false : null,
     lastHealthCheck: state.lastHealthCheck ?? (state.health.length > 0 ? state.readyAt : null),
     restarts: state.restarts ?? 0,
-    watcherPid: watched ? (watcher?.pid ?? null) : null,
+    watcherPid: watcherLives ? (watcher?.pid ?? null) : null,
   };
 }
 
