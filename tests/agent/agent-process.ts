@@ -1,12 +1,12 @@
 /**
- * Runs a real agent process (`bun apps/agent/src/serve.ts …`) for tests and benchmarks, and
+ * Runs a real agent process (`nohead agent serve …`, as users do) for tests and benchmarks, and
  * reads the address it prints; stops it with a signal and waits for it to exit, bounded.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { REPO_ROOT } from "../support/run-cli.ts";
+import { CLI, REPO_ROOT } from "../support/run-cli.ts";
 
-export const SERVE = join(REPO_ROOT, "apps/agent/src/serve.ts");
+/** The argv that runs an agent: `nohead agent serve`, then its flags. */
+export const SERVE = ["bun", CLI, "agent", "serve"];
 
 export interface AgentProcess {
   url: string;
@@ -25,7 +25,7 @@ export interface AgentProcess {
  * const agent = await spawnAgent(["--token-file", file, "--state-dir", dir]);
  */
 export async function spawnAgent(args: string[], { timeoutMs = 30_000 } = {}): Promise<AgentProcess> {
-  const child = Bun.spawn(["bun", SERVE, "--listen", "127.0.0.1:0", ...args], {
+  const child = Bun.spawn([...SERVE, "--listen", "127.0.0.1:0", ...args], {
     cwd: REPO_ROOT,
     stdin: "ignore",
     stdout: "pipe",

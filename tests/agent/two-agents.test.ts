@@ -80,7 +80,7 @@ afterAll(async () => {
 
 describe("two agents", () => {
   test("refuse a network address without TLS (exit 2, saying why)", async () => {
-    const child = Bun.spawn(["bun", SERVE, "--listen", "0.0.0.0:0", "--token-file", tokenFiles.east], {
+    const child = Bun.spawn([...SERVE, "--listen", "0.0.0.0:0", "--token-file", tokenFiles.east], {
       stdout: "pipe",
       stderr: "pipe",
     });

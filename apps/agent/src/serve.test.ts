@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseServeArgs, serveAgent } from "./serve.ts";
+import { serveAgent } from "./serve.ts";
 import { generateToken } from "@nohead/hosts";
 import { noheadErrorOf } from "@nohead/schema/testing";
 
@@ -66,65 +66,5 @@ describe("serving the agent", () => {
     } finally {
       await agent.stop();
     }
-  });
-
-  test("serve.ts arguments map to options; unknown ones are refused", () => {
-    expect(
-      parseServeArgs([
-        "--listen",
-        "[::1]:9",
-        "--token-file",
-        "/t",
-        "--state-dir",
-        "/s",
-        "--tls-cert",
-        "/c",
-        "--tls-key",
-        "/k",
-        "--insecure",
-        "--allow-qemu-args",
-        "--store-dir",
-        "/store",
-        "--only-trusted-runners",
-        "--trusted-public-key",
-        "ci-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=",
-        "--allow-flake",
-        "github:me/*",
-        "--allow-flake",
-        "github:you/fleet",
-        "--allow-forward-address",
-        "127.0.0.1",
-        "--allow-forward-address",
-        "10.0.0.1",
-        "--max-machines",
-        "8",
-        "--allow-host",
-        "lab.example.org",
-      ]),
-    ).toEqual({
-      listen: "[::1]:9",
-      tokenFile: "/t",
-      stateDir: "/s",
-      tlsCert: "/c",
-      tlsKey: "/k",
-      storeDir: "/store",
-      insecure: true,
-      allowQemuArgs: true,
-      onlyTrustedRunners: true,
-      trustedPublicKeys: ["ci-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY="],
-      allowedFlakes: ["github:me/*", "github:you/fleet"],
-      forwardAddresses: ["127.0.0.1", "10.0.0.1"],
-      maxMachines: 8,
-      allowedHosts: ["lab.example.org"],
-    });
-    expect(parseServeArgs([])).toEqual({
-      insecure: false,
-      allowQemuArgs: false,
-      onlyTrustedRunners: false,
-      trustedPublicKeys: [],
-      allowedFlakes: [],
-      allowedHosts: [],
-    });
-    expect(() => parseServeArgs(["--tokn-file", "/t"])).toThrow();
   });
 });

@@ -1,13 +1,10 @@
-#!/usr/bin/env bun
 /**
  * Runs the agent on Bun.serve: checks the listen address against the TLS settings, reads the
  * token, opens the state dir (re-adopting the VMs already running there) and serves the app.
- * `nohead agent serve` calls {@link serveAgent}; `bun apps/agent/src/serve.ts …` runs the same
- * thing without the CLI (the NixOS module does).
+ * `nohead agent serve` (the CLI, whose table declares its flags) calls {@link runAgentUntilSignal}.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { EXIT_CODES, NoheadError } from "@nohead/schema";
+import { NoheadError } from "@nohead/schema";
 import { createApp, openAgentFleet, resolveToken, serveApp } from "@nohead/hosts";
 import { defaultAgentStateDir } from "./default-state-dir.ts";
 import { checkListenSecurity, parseListen } from "./listen-address.ts";
@@ -124,50 +121,7 @@ function hostName(): string {
   }
 }
 
-/** Parses `serve.ts` arguments (the same flags as `nohead agent serve`). */
-export function parseServeArgs(argv: string[]): ServeAgentOptions {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      listen: { type: "string" },
-      "token-file": { type: "string" },
-      "state-dir": { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      insecure: { type: "boolean" },
-      "allow-qemu-args": { type: "boolean" },
-      "store-dir": { type: "string" },
-      "only-trusted-runners": { type: "boolean" },
-      "trusted-public-key": { type: "string", multiple: true },
-      "allow-flake": { type: "string", multiple: true },
-      "allow-forward-address": { type: "string", multiple: true },
-      "max-machines": { type: "string" },
-      "allow-host": { type: "string", multiple: true },
-    },
-  });
-  return {
-    ...(values.listen ? { listen: values.listen } : {}),
-    ...(values["token-file"] ? { tokenFile: values["token-file"] } : {}),
-    ...(values["state-dir"] ? { stateDir: values["state-dir"] } : {}),
-    ...(values["tls-cert"] ? { tlsCert: values["tls-cert"] } : {}),
-    ...(values["tls-key"] ? { tlsKey: values["tls-key"] } : {}),
-    ...(values["store-dir"] ? { storeDir: values["store-dir"] } : {}),
-    ...(values["allow-forward-address"] ? { forwardAddresses: values["allow-forward-address"] } : {}),
-    ...(values["max-machines"] ? { maxMachines: Number(values["max-machines"]) } : {}),
-    insecure: values.insecure ?? false,
-    allowQemuArgs: values["allow-qemu-args"] ?? false,
-    onlyTrustedRunners: values["only-trusted-runners"] ?? false,
-    trustedPublicKeys: values["trusted-public-key"] ?? [],
-    allowedFlakes: values["allow-flake"] ?? [],
-    allowedHosts: values["allow-host"] ?? [],
-  };
-}
-
-/**
- * Serves until SIGINT/SIGTERM, printing where; resolves with the exit code. Used by
- * `nohead agent serve` and by this file run directly.
- */
+/** Serves until SIGINT/SIGTERM, printing where; resolves with the exit code (`nohead agent serve`). */
 export async function runAgentUntilSignal(options: ServeAgentOptions): Promise<number> {
   const agent = serveAgent(options);
   for (const warning of agent.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -183,24 +137,4 @@ export async function runAgentUntilSignal(options: ServeAgentOptions): Promise<n
   );
   await agent.stop();
   return 0;
-}
-
-if (import.meta.main) {
-  try {
-    process.exitCode = await runAgentUntilSignal(parseServeArgs(process.argv.slice(2)));
-  } catch (error) {
-    if (error instanceof NoheadError) {
-      process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
-      process.exitCode = EXIT_CODES[error.kind];
-    } else if (
-      error instanceof TypeError &&
-      "code" in error &&
-      String(error.code).startsWith("ERR_PARSE_ARGS")
-    ) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exitCode = EXIT_CODES.usage;
-    } else {
-      throw error;
-    }
-  }
 }

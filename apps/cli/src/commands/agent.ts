@@ -2,11 +2,11 @@
  * `nohead agent serve` runs the agent (VMs on this machine for nohead CLIs elsewhere, over an
  * authenticated HTTP API, with a status page); `nohead agent token` makes the token it needs.
  */
-import { runAgentUntilSignal } from "@nohead/agent";
+import { runAgentUntilSignal, type ServeAgentOptions } from "@nohead/agent";
 import { createTokenFile, defaultTokenFile } from "@nohead/hosts";
 import type { GlobalOptions } from "../program.ts";
 
-interface ServeOptions {
+export interface ServeOptions {
   listen?: string;
   tokenFile?: string;
   stateDir?: string;
@@ -25,8 +25,18 @@ interface ServeOptions {
 
 /** `nohead agent serve …`: serves until Ctrl-C or SIGTERM (VMs keep running after it). */
 export async function serve([options]: unknown[], _globals: GlobalOptions): Promise<number> {
-  const o = options as ServeOptions;
-  return runAgentUntilSignal({
+  return runAgentUntilSignal(serveOptionsOf(options as ServeOptions));
+}
+
+/**
+ * The agent's options from `nohead agent serve`'s flags (as the parser gives them).
+ *
+ * @example
+ * serveOptionsOf({ listen: "[::1]:9", allowFlake: ["github:me/*"] })
+ * // => { listen: "[::1]:9", allowedFlakes: ["github:me/*"], insecure: false, … }
+ */
+export function serveOptionsOf(o: ServeOptions): ServeAgentOptions {
+  return {
     ...(o.listen ? { listen: o.listen } : {}),
     ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}),
     ...(o.stateDir ? { stateDir: o.stateDir } : {}),
@@ -41,7 +51,7 @@ export async function serve([options]: unknown[], _globals: GlobalOptions): Prom
     trustedPublicKeys: o.trustedPublicKey ?? [],
     allowedFlakes: o.allowFlake ?? [],
     allowedHosts: o.allowHost ?? [],
-  });
+  };
 }
 
 /** `nohead agent token [--file F] [--force]`: a new random token in a 0600 file; prints where. */
