@@ -20,6 +20,7 @@ import {
 import { Fleet, projectAt } from "@nohead/supervisor";
 import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
 import { fixtureInStore } from "../support/fixture-in-store.ts";
+import { waitUntil } from "../support/runtime-project.ts";
 import { type AgentProcess, qemuUsing, SERVE, spawnAgent } from "./agent-process.ts";
 
 /** Budget of the steps that boot VMs: generous, as CI machines are slow. */
@@ -135,8 +136,18 @@ describe("two agents", () => {
 
       agents.east = await spawnAgent(agentArgs("east"));
       const east = hosts().get("east") as ApiHost;
-      const [adopted] = await east.status();
-      expect(adopted).toEqual({ ...(before as object), uptimeSeconds: expect.any(Number) } as typeof adopted);
+      // Its worker in the new agent takes the VM over and resumes its health checks.
+      let adopted = (await east.status())[0];
+      await waitUntil(async () => {
+        adopted = (await east.status())[0];
+        return adopted?.watcherPid === agents.east?.pid && adopted?.healthy === true;
+      }, 60_000);
+      expect(adopted).toEqual({
+        ...(before as object),
+        uptimeSeconds: expect.any(Number),
+        lastHealthCheck: expect.any(String),
+        watcherPid: agents.east?.pid,
+      } as typeof adopted);
 
       // The saved machine lets the new agent restart it, then stop it.
       const res = await fetch(`${agents.east?.url}/v1/vms/alpha/restart`, {

@@ -78,6 +78,12 @@ export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
     ? { token: options.token, source: "given" }
     : resolveToken(options.tokenFile);
   const { fleet, machines } = openAgentFleet(stateDir);
+  // The VMs it ran before a restart (or a SIGKILL) run on: its workers take them over again.
+  void fleet.adopt().then((reports) => {
+    for (const r of reports)
+      if (!r.adopted && r.reason !== "not running")
+        process.stderr.write(`warning: ${r.machine}: not adopted (${r.reason})\n`);
+  });
   const app = createApp({
     fleet,
     machines,

@@ -61,6 +61,27 @@ export interface StartResult {
  * failure). `watch` launches and watches it — in a worker of its own unless the caller (a
  * supervising Fleet, a test) says otherwise.
  */
+/**
+ * The result of a machine that failed before anything started it (a dependency that failed, a
+ * host that did not answer), with `error` saying why.
+ */
+export function failedBeforeStart(machine: string, error: string): StartResult {
+  return {
+    machine,
+    ok: false,
+    alreadyRunning: false,
+    outdated: false,
+    readiness: "failed",
+    pid: null,
+    forwards: [],
+    health: [],
+    error,
+    consoleTail: [],
+    warnings: [],
+    durationMs: 0,
+  };
+}
+
 export async function startVm(
   spec: StartSpec,
   onProgress: (p: StartProgress) => void,

@@ -4,24 +4,17 @@
  * fails, it is not started and says why. One VM's failure never hides the others' results.
  */
 import { NoheadError } from "@nohead/schema";
-import { type StartProgress, type StartResult, type StartSpec, startVm } from "./start-vm.ts";
+import {
+  type StartProgress,
+  type StartResult,
+  type StartSpec,
+  startVm,
+  failedBeforeStart,
+} from "./start-vm.ts";
 
 /** A result for a VM that was never started because a dependency failed. */
 function skipped(machine: string, because: string): StartResult {
-  return {
-    machine,
-    ok: false,
-    alreadyRunning: false,
-    outdated: false,
-    readiness: "failed",
-    pid: null,
-    forwards: [],
-    health: [],
-    error: `not started: ${because}`,
-    consoleTail: [],
-    warnings: [],
-    durationMs: 0,
-  };
+  return failedBeforeStart(machine, `not started: ${because}`);
 }
 
 /**

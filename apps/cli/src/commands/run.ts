@@ -10,7 +10,7 @@ import { readFileSync, writeSync } from "node:fs";
 import { type HostStartOptions, LOCAL_HOST } from "@nohead/hosts";
 import type { ManifestMachine, RestartPolicy } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
-import { ensureSshIdentity, type Fleet, type StartResult } from "@nohead/supervisor";
+import { ensureSshIdentity, type Fleet, failedBeforeStart, type StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
 import { attach } from "../attach.ts";
 import { openFleet } from "../open-fleet.ts";
@@ -138,20 +138,7 @@ async function startOnTheirHosts(
     process.stderr.write(`${pc.red("✖")} ${report.error}\n`);
     // The host failed as a whole: each of its machines failed with its error.
     for (const m of placed.filter((p) => (override ?? p.host ?? LOCAL_HOST) === report.host)) {
-      results.push({
-        machine: m.name,
-        ok: false,
-        alreadyRunning: false,
-        outdated: false,
-        readiness: "failed",
-        pid: null,
-        forwards: [],
-        health: [],
-        error: report.error,
-        consoleTail: [],
-        warnings: [],
-        durationMs: 0,
-      });
+      results.push(failedBeforeStart(m.name, report.error));
     }
   }
   return results;
