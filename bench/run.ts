@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   startup: async () => (await import("./startup.ts")).startup,
   plan: async () => (await import("./plan.ts")).plan,
   runtime: async () => (await import("./runtime.ts")).runtime,
+  "fleet-status": async () => (await import("./fleet-status.ts")).fleetStatus,
   test: async () => (await import("./test-command.ts")).testCommand,
   watch: async () => (await import("./watch.ts")).watch,
 };

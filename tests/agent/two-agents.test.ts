@@ -82,6 +82,8 @@ afterAll(async () => {
 describe("two agents", () => {
   test("refuse a network address without TLS (exit 2, saying why)", async () => {
     const child = Bun.spawn([...SERVE, "--listen", "0.0.0.0:0", "--token-file", tokenFiles.east], {
+      // The CLI colours its messages where it may (picocolors takes CI=true as a colour terminal).
+      env: { ...process.env, NO_COLOR: "1" },
       stdout: "pipe",
       stderr: "pipe",
     });
