@@ -23,7 +23,8 @@ if (process.getuid?.() === 0 && !hasGroup("nixbld")) lines.push("build-users-gro
 process.env.NIX_CONFIG = [process.env.NIX_CONFIG, ...lines].filter(Boolean).join("\n");
 
 // No colours: picocolors takes CI=true for a colour terminal, and the tests read plain text (a test
-// that wants colours sets FORCE_COLOR itself). Child processes inherit it.
+// that wants colours sets FORCE_COLOR itself). Children get it where they are given process.env
+// (Bun.spawn without `env` passes the environment the test process started with).
 process.env.NO_COLOR = "1";
 
 // Global teardown: the temp dirs the support helpers made (fixture fleets, test flakes).

@@ -177,6 +177,7 @@ test("waits for ever", async () => {
     // Interrupted (as by Ctrl-C in a terminal, or a CI runner's TERM) while a test waits.
     const child = Bun.spawn(["bun", CLI, "test", "hang.test.ts"], {
       cwd: p.projectDir,
+      env: { ...process.env, NO_COLOR: "1" },
       stdout: "pipe",
       stderr: "pipe",
     });
