@@ -12,6 +12,7 @@ import { addToStore } from "../../../tests/support/fixture-in-store.ts";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
 import { type RunningAgent, type ServeAgentOptions, serveAgent } from "./serve.ts";
 import { qemuArgsProblems } from "@nohead/hosts";
+import { sampleMachine } from "@nohead/schema/testing/sample-machine";
 
 const TOKEN = "limits-token-0123456789-abcdefghijklmno";
 const runnerDir = join(testTempDir("nohead-limits-"), "run-web-vm");
@@ -37,33 +38,13 @@ function agentWith(options: ServeAgentOptions = {}): RunningAgent {
 }
 
 function machine(name: string, overrides: Partial<ManifestMachine> = {}): ManifestMachine {
-  return {
+  return sampleMachine({
     name,
     baseName: name,
-    index: 1,
-    username: "nixy",
-    forwards: [{ name: "ssh", protocol: "tcp", guestPort: 22, hostPort: null, hostAddress: "127.0.0.1" }],
-    dependsOn: [],
-    restart: "no",
-    health: {
-      ssh: true,
-      tcp: [],
-      command: null,
-      initScript: false,
-      intervalSeconds: 30,
-      timeoutSeconds: 10,
-      retries: 3,
-      deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
-    },
-    network: null,
-    secrets: [],
-    host: null,
-    initScript: false,
-    diskImage: false,
     runner: `${storeObject}/bin/run`,
     system: storeObject,
     ...overrides,
-  };
+  });
 }
 
 async function start(agent: RunningAgent, body: unknown) {

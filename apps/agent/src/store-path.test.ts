@@ -12,6 +12,7 @@ import { addToStore } from "../../../tests/support/fixture-in-store.ts";
 import { testTempDir } from "../../../tests/support/temp-dir.ts";
 import { type RunningAgent, serveAgent } from "./serve.ts";
 import { isInside, storePathProblems } from "@nohead/hosts";
+import { sampleMachine } from "@nohead/schema/testing/sample-machine";
 
 const TOKEN = "store-token-0123456789-abcdefghijklmnop";
 const scratch = testTempDir("nohead-store-path-");
@@ -56,32 +57,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(fake, { recursive: true, force: true }));
 
 function machine(runner: string, system: string): ManifestMachine {
-  return {
-    name: "web",
-    baseName: "web",
-    index: 1,
-    username: "nixy",
-    forwards: [{ name: "ssh", protocol: "tcp", guestPort: 22, hostPort: null, hostAddress: "127.0.0.1" }],
-    dependsOn: [],
-    restart: "no",
-    health: {
-      ssh: true,
-      tcp: [],
-      command: null,
-      initScript: false,
-      intervalSeconds: 30,
-      timeoutSeconds: 10,
-      retries: 3,
-      deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
-    },
-    network: null,
-    secrets: [],
-    host: null,
-    initScript: false,
-    diskImage: false,
-    runner,
-    system,
-  } as ManifestMachine;
+  return sampleMachine({ runner, system });
 }
 
 /** Starts an agent over real HTTP, sends one start request, stops the agent. */

@@ -24,6 +24,7 @@ import { serveFlakeTarball } from "../../../../tests/support/flake-tarball.ts";
 import { readSse } from "../sse-events.ts";
 import { openAgentFleet } from "./agent-fleet.ts";
 import { createApp } from "./app.ts";
+import { sampleMachine } from "@nohead/schema/testing/sample-machine";
 
 const TOKEN = "test-token-0123456789-abcdefghijklmnop";
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -41,33 +42,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A valid machine whose runner is in the test store; `overrides` break it. */
 function machine(overrides: Record<string, unknown> = {}): ManifestMachine {
-  return {
-    name: "web",
-    baseName: "web",
-    index: 1,
-    username: "nixy",
-    forwards: [{ name: "ssh", protocol: "tcp", guestPort: 22, hostPort: null, hostAddress: "127.0.0.1" }],
-    dependsOn: [],
-    health: {
-      ssh: true,
-      tcp: [],
-      command: null,
-      initScript: false,
-      intervalSeconds: 30,
-      timeoutSeconds: 10,
-      retries: 3,
-      deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
-    },
-    network: null,
-    secrets: [],
-    host: null,
-    initScript: false,
-    diskImage: false,
-    restart: "no",
-    runner,
-    system: storeObject,
-    ...overrides,
-  } as ManifestMachine;
+  return sampleMachine({ runner, system: storeObject, ...overrides } as Partial<ManifestMachine>);
 }
 
 let stateDir: string;
