@@ -1,5 +1,6 @@
-# The build entry point: a configs.nix in, the nohead build result out — one NixOS VM (its runner)
-# per instance, a disk image per type when asked, and `nohead-manifest.json` (Contract 1,
+# The build entry point: a configs.nix in, the nohead build result out — one NixOS evaluation, one
+# system and one VM runner per machine type whatever its count (instances get their identity when
+# they start: docs/nix-layer.md, "Identity at run time"), a disk image per type when asked, and `nohead-manifest.json` (Contract 1,
 # docs/manifest.md) that points at them. The pure library (./lib) plans and validates; this file only adds
 # what needs nixpkgs: evaluating NixOS (eval-config.nix + ./modules/nohead-machine.nix) and the
 # result derivation.
@@ -13,7 +14,8 @@
 #     configsFile = ./examples/vm-count-option/configs.nix;
 #     customArgs = import ./examples/vm-count-option/custom-args.nix;
 #   }
-#   => a derivation with $out/nohead-manifest.json, $out/machines/<name>, $out/bin/run-<name>-vm;
+#   => a derivation with $out/nohead-manifest.json, $out/machines/<name>, $out/bin/run-<name>-vm
+#      (every instance links its type's VM);
 #      `.nohead.machines` (the plan), `.nohead.drvs` (per-machine derivations), `.nohead.subset`.
 {
   pkgs,
@@ -29,18 +31,18 @@ let
 
   configs = import configsFile { inherit pkgs customArgs; };
 
-  # Like no-headache: every machine evaluates NixOS on its own (so nixpkgs.config and overlays in a
-  # nixos-config keep working); `pkgs.path +` instead of "${pkgs.path}" so that a channel checkout
-  # of nixpkgs is not copied to the store.
+  # Every machine type evaluates NixOS on its own (so nixpkgs.config and overlays in a nixos-config
+  # keep working), once for all its instances; `pkgs.path +` instead of "${pkgs.path}" so that a
+  # channel checkout of nixpkgs is not copied to the store.
   evalConfig = import (pkgs.path + "/nixos/lib/eval-config.nix");
 
   nixosOf =
-    forDiskImage: instance: machines:
+    forDiskImage: machineType: machines:
     evalConfig {
       inherit system;
       specialArgs.nohead = {
         inherit
-          instance
+          machineType
           machines
           forDiskImage
           configs
@@ -48,14 +50,14 @@ let
       };
       modules = [
         ./modules/nohead-machine.nix
-        instance.type.nixos-config
-      ] ++ lib.optional (!forDiskImage) instance.type.nixos-config-virt;
+        machineType.type.nixos-config
+      ] ++ lib.optional (!forDiskImage) machineType.type.nixos-config-virt;
     };
 
   mkRunner =
-    instance: machines:
+    machineType: machines:
     let
-      inherit (nixosOf false instance machines) config;
+      inherit (nixosOf false machineType machines) config;
       vm = config.system.build.vm;
     in
     {
@@ -63,20 +65,26 @@ let
       # qemu-vm.nix names the script after system.name (the host name unless a user changed it).
       runner = "${vm}/bin/run-${config.system.name}-vm";
       system = "${config.system.build.toplevel}";
+      # What the runner gives QEMU (-smp, -m): a scheduler sizes jobs by it.
+      resources = {
+        inherit (config.virtualisation) cores;
+        memoryMiB = config.virtualisation.memorySize;
+      };
     };
 
   mkImage =
-    instance:
+    machineType:
     let
-      image = (nixosOf true instance [ instance ]).config.system.build.noheadDiskImage;
+      image = (nixosOf true machineType [ ]).config.system.build.noheadDiskImage;
     in
     {
-      name = instance.baseName;
+      name = machineType.baseName;
       inherit (image) format path drv;
     };
 
-  # fleet.nix lists `paths` as the kept machines' runner derivations (in manifest.machines order)
-  # followed by the kept images' derivations (in manifest.images order): zip them with the names.
+  # fleet.nix lists `paths` as the kept types' runner derivations followed by the kept images'
+  # derivations (in manifest.images order). Every instance gets no-headache's links, to its
+  # type's VM: the runner is `<vm>/bin/run-<host>-vm`, so the VM is two directories up.
   mkResult =
     {
       name,
@@ -84,22 +92,16 @@ let
       paths,
     }:
     let
-      machineCount = builtins.length manifest.machines;
-      machineLinks = lib.imap0 (
-        i: m:
-        let
-          drv = builtins.elemAt paths i;
-        in
-        ''
-          ln -s ${drv} "$out/machines/${m.name}"
-          ln -s ${lib.escapeShellArg m.runner} "$out/bin/run-${m.name}-vm"
-        ''
-      ) manifest.machines;
+      imageCount = builtins.length manifest.images;
+      typeCount = builtins.length paths - imageCount;
+      machineLinks = map (m: ''
+        ln -s ${dirOf (dirOf m.runner)} "$out/machines/${m.name}"
+        ln -s ${lib.escapeShellArg m.runner} "$out/bin/run-${m.name}-vm"
+      '') manifest.machines;
       imageLinks = lib.imap0 (
-        i: img: ''ln -s ${builtins.elemAt paths (machineCount + i)} "$out/images/${img.name}"''
+        i: img: ''ln -s ${builtins.elemAt paths (typeCount + i)} "$out/images/${img.name}"''
       ) manifest.images;
     in
-    assert builtins.length paths == machineCount + builtins.length manifest.images;
     pkgs.runCommand name
       {
         manifestJson = builtins.toJSON manifest;

@@ -4,9 +4,11 @@
  * hands the runtime its nixpkgs and source, the project template takes nohead's flake reference.
  */
 import { describe, expect, test } from "bun:test";
-import { cpSync } from "node:fs";
+import { cpSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import { Manifest } from "@nohead/schema";
 import { readPins } from "../scripts/node-modules-hash.ts";
+import { makeBuildFlake } from "./support/build-flake.ts";
 import { REPO_ROOT } from "./support/run-cli.ts";
 import { testTempDir } from "./support/temp-dir.ts";
 
@@ -47,6 +49,59 @@ describe("nix files", () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual([]);
   });
+});
+
+describe("one evaluation, one system, one runner per machine type (real nix build of the test flake)", () => {
+  test("a type of count 3 is evaluated once and its three instances share its runner and system", async () => {
+    const flake = makeBuildFlake();
+    const out = join(flake, "out");
+    const build = await run([
+      "nix",
+      "build",
+      "--option",
+      "substituters",
+      "",
+      "--out-link",
+      out,
+      `path:${flake}#counted`,
+    ]);
+    expect(build.code).toBe(0);
+    // The flake's mkRunner traces each call: one per machine type, whatever its count.
+    const evaluations = build.stderr.split("\n").filter((line) => line.includes("evaluating machine type"));
+    expect(evaluations.map((line) => line.replace(/^trace: /, ""))).toEqual([
+      "nohead-test-flake: evaluating machine type node",
+      "nohead-test-flake: evaluating machine type solo",
+    ]);
+
+    const manifest = Manifest.parse(JSON.parse(readFileSync(join(out, "nohead-manifest.json"), "utf8")));
+    const nodes = manifest.machines.filter((m) => m.baseName === "node");
+    expect(nodes.map((m) => [m.name, m.index])).toEqual([
+      ["node-1", 1],
+      ["node-2", 2],
+      ["node-3", 3],
+    ]);
+    expect(new Set(nodes.map((m) => m.runner)).size).toBe(1);
+    expect(new Set(nodes.map((m) => m.system)).size).toBe(1);
+    expect(nodes[0]?.runner).toMatch(/^\/nix\/store\/[a-z0-9]{32}-run-node-vm\/bin\/run-node-vm$/);
+    // Identity stays per instance.
+    expect(new Set(nodes.map((m) => m.network?.address)).size).toBe(3);
+    expect(new Set(nodes.map((m) => m.network?.mac)).size).toBe(3);
+    expect(nodes.every((m) => m.resources?.cores === 2 && m.resources.memoryMiB === 512)).toBe(true);
+    const solo = manifest.machines.find((m) => m.name === "solo");
+    expect(solo?.resources).toEqual({ cores: 1, memoryMiB: 1024 });
+    expect(solo?.runner).not.toBe(nodes[0]?.runner);
+
+    // Two runner derivations for four machines; the result depends on exactly those two.
+    const drvPaths = await run(["nix", "eval", "--json", `path:${flake}#counted.nohead.drvPaths`]);
+    expect(drvPaths.code).toBe(0);
+    const byMachine = JSON.parse(drvPaths.stdout) as Record<string, string>;
+    expect(Object.keys(byMachine)).toEqual(["node-1", "node-2", "node-3", "solo"]);
+    expect(new Set(Object.values(byMachine)).size).toBe(2);
+    const references = await run(["nix-store", "--query", "--references", readlinkSync(out)]);
+    expect(references.stdout.trim().split("\n").sort()).toEqual(
+      [nodes[0]?.system, solo?.system].sort() as string[],
+    );
+  }, 120_000);
 });
 
 /** What `#` starts outside strings is a comment; good enough for a placeholder check per line. */

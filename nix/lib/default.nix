@@ -8,13 +8,15 @@ let
   instances = import ./instances.nix { inherit options; };
   validation = import ./validate.nix { inherit options; };
   plan = import ./plan.nix { inherit instances validation; };
-  fleet = import ./fleet.nix { inherit plan; };
+  machineTypes = import ./machine-types.nix;
+  fleet = import ./fleet.nix { inherit plan machineTypes; };
 in
 {
   inherit (options) defaults knownOptions diskImageDefaults;
   inherit (instances) expandConfigs;
   inherit (validation) errorsOf;
   inherit (plan) planOf machinesOf;
+  inherit (machineTypes) machineTypesOf;
   inherit (fleet) manifestOf mkFleet;
   network = import ./network.nix;
   strings = import ./strings.nix;

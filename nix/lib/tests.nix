@@ -8,6 +8,31 @@ let
   forward = m: fname: builtins.head (builtins.filter (f: f.name == fname) m.forwards);
   fails = v: !(builtins.tryEval (builtins.deepSeq v v)).success;
 
+  # mkFleet with stand-ins: a runner per type whose resources are its count, a result that is its
+  # arguments (so tests read the manifest and the paths it was given).
+  fleetResult =
+    configs:
+    lib.mkFleet {
+      inherit configs;
+      mkRunner = t: _machines: {
+        runner = "/runner/${t.baseName}";
+        system = "/system/${t.baseName}";
+        drv.drvPath = "/drv/${t.baseName}";
+        resources = { cores = t.count; memoryMiB = t.count; };
+      };
+      mkResult = args: args // { paths = map (d: d.drvPath) args.paths; };
+    };
+  fleetOf =
+    configs:
+    let
+      r = fleetResult configs;
+    in
+    {
+      inherit (r) paths;
+      inherit (r.nohead) drvPaths;
+      machines = map (m: { inherit (m) name runner system resources; }) r.manifest.machines;
+    };
+
   tests = {
     testCountZeroDisablesType = {
       expr = namesOf { off = { count = 0; }; on = { }; };
@@ -224,6 +249,47 @@ let
     testFindCycleAcyclic = {
       expr = lib.graph.findCycle { a = [ "b" ]; b = [ ]; c = [ "a" "b" ]; };
       expected = null;
+    };
+    testMachineTypesGroupInstances = {
+      expr = map (t: {
+        inherit (t) baseName count privateMacs;
+        names = map (m: m.name) t.instances;
+      }) (lib.machineTypesOf (lib.machinesOf { web = { count = 3; }; db = { privateNetwork = false; }; }));
+      expected = [
+        { baseName = "db"; count = 1; names = [ "db" ]; privateMacs = [ ]; }
+        { baseName = "web"; count = 3; names = [ "web-1" "web-2" "web-3" ]; privateMacs = [ "52:54:00:d5:00:0b" "52:54:00:d5:00:0c" "52:54:00:d5:00:0d" ]; }
+      ];
+    };
+    testMachineTypeForwardsKeepOnlyTheGuestSide = {
+      expr = (builtins.head (lib.machineTypesOf (lib.machinesOf { web = { count = 2; firstHostSshPort = 2200; }; }))).guestForwards;
+      expected = [ { name = "ssh"; protocol = "tcp"; guestPort = 22; } ];
+    };
+    testFleetOneRunnerPerTypeSharedByItsInstances = {
+      expr = fleetOf { web = { count = 3; }; db = { }; };
+      expected = {
+        paths = [ "/drv/db" "/drv/web" ];
+        machines = [
+          { name = "db"; runner = "/runner/db"; system = "/system/db"; resources = { cores = 1; memoryMiB = 1; }; }
+          { name = "web-1"; runner = "/runner/web"; system = "/system/web"; resources = { cores = 3; memoryMiB = 3; }; }
+          { name = "web-2"; runner = "/runner/web"; system = "/system/web"; resources = { cores = 3; memoryMiB = 3; }; }
+          { name = "web-3"; runner = "/runner/web"; system = "/system/web"; resources = { cores = 3; memoryMiB = 3; }; }
+        ];
+        drvPaths = { db = "/drv/db"; web-1 = "/drv/web"; web-2 = "/drv/web"; web-3 = "/drv/web"; };
+      };
+    };
+    testFleetSubsetKeepsTheTypesOfItsMachines = {
+      expr = let r = (fleetResult { web = { count = 3; }; db = { }; }).nohead.subset [ "web-2" ]; in {
+        inherit (r) paths;
+        names = map (m: m.name) r.manifest.machines;
+      };
+      expected = { paths = [ "/drv/web" ]; names = [ "web-2" ]; };
+    };
+    testManifestWithoutResourcesLeavesThemOut = {
+      expr = (builtins.head (lib.manifestOf {
+        machines = lib.machinesOf { a = { }; };
+        runners.a = { runner = "/r"; system = "/s"; };
+      }).machines) ? resources;
+      expected = false;
     };
     testDistance = {
       expr = [ (lib.strings.distance "cont" "count") (lib.strings.distance "" "abc") (lib.strings.distance "kitten" "sitting") ];

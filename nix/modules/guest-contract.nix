@@ -25,4 +25,12 @@
 
   # Name the private NIC gets (matched by the MAC address nix/lib assigned to the instance).
   privateInterface = "nohead0";
+
+  # Kernel parameters the runtime appends (QEMU_KERNEL_PARAMS) with the instance's private
+  # address (`<ipv4>/<prefix length>`) and the MAC of the private NIC it adds.
+  privateAddressParameter = "nohead.address";
+  privateMacParameter = "nohead.mac";
+
+  # `export MACHINE_*=…` lines for login shells, written at boot from the runtime's values.
+  machineEnvFile = "/run/nohead/machine-env";
 }

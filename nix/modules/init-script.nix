@@ -12,14 +12,14 @@
   ...
 }:
 let
-  inherit (nohead) instance;
+  inherit (nohead) machineType;
   contract = import ./guest-contract.nix;
-  inherit (instance) type username;
+  inherit (machineType) type username;
   home = config.users.users.${username}.home;
 
   # The Tailscale key goes to tailscaled-autoconnect only (tailscale-credential.nix), never to user code.
   secretNames = map (s: s.name) (
-    builtins.filter (s: s.name != contract.tailscaleAuthKeyCredential) instance.secrets
+    builtins.filter (s: s.name != contract.tailscaleAuthKeyCredential) machineType.secrets
   );
 
   # A store path for a copyToHome source. Paths are imported under a sanitised name so that file
@@ -38,10 +38,10 @@ let
     dest: source: "place ${lib.escapeShellArg dest} ${lib.escapeShellArg (storePathOf dest source)}"
   ) type.copyToHome;
 
-  userScript = pkgs.writeShellScript "nohead-init-script-${instance.baseName}" type.init.script;
+  userScript = pkgs.writeShellScript "nohead-init-script-${machineType.baseName}" type.init.script;
 
   # Runs as the user. No `set -e`: a copyToHome problem is logged and the script still runs.
-  runAsUser = pkgs.writeShellScript "nohead-init-${instance.baseName}" ''
+  runAsUser = pkgs.writeShellScript "nohead-init-${machineType.baseName}" ''
     log="$HOME/${contract.initLogFile}"
     : > "$log"
     note() { printf 'nohead: %s\n' "$*" | tee -a "$log"; }
@@ -86,7 +86,7 @@ let
 in
 {
   systemd.services.${contract.initService} = {
-    description = "nohead init.script of ${config.nohead.machine.name} (once per boot, as ${username})";
+    description = "nohead init.script of ${machineType.baseName} (once per boot, as ${username})";
     wantedBy = [ "multi-user.target" ];
     wants = [ "network-online.target" ];
     after =
@@ -99,6 +99,9 @@ in
         "tailscaled.service"
         "tailscaled-autoconnect.service"
       ];
+    # Only the variables known at build time: a VM's MACHINE_NAME and MACHINE_INDEX come from the
+    # manager's environment (systemd.setenv= on the kernel command line, ./runtime-identity.nix),
+    # which Environment= would override.
     environment = config.nohead.environment;
     serviceConfig = {
       # `exec`, not no-headache's `oneshot`: boot reaches multi-user.target while a long script runs.

@@ -1,5 +1,7 @@
-# Who the machine is and how one gets in: host name, the login user, the MACHINE_* variables,
-# SSH, the firewall, the guest agent and a few no-headache defaults (vim, htop, flakes in nix).
+# Who the machine type is and how one gets in: its static host name, the login user, the MACHINE_*
+# variables known at build time, SSH, the firewall, the guest agent and a few no-headache defaults
+# (vim, htop, flakes in nix). An instance's own name and index come at run time
+# (./runtime-identity.nix).
 # Part of nohead-machine.nix (see its interface comment).
 {
   config,
@@ -9,15 +11,20 @@
   ...
 }:
 let
-  inherit (nohead) instance;
-  guestPortsOf = protocol: lib.unique (map (f: f.guestPort) (builtins.filter (f: f.protocol == protocol) instance.forwards));
+  inherit (nohead) machineType;
+  guestPortsOf =
+    protocol:
+    lib.unique (map (f: f.guestPort) (builtins.filter (f: f.protocol == protocol) machineType.guestForwards));
 in
 {
-  networking.hostName = lib.mkDefault config.nohead.machine.name;
+  # The static host name (/etc/hostname) is the type's: for a VM, systemd takes the instance's
+  # from the kernel command line first (`systemd.hostname=`, set by the runtime); a disk image
+  # keeps this one.
+  networking.hostName = lib.mkDefault config.nohead.machine.baseName;
 
   environment.variables = config.nohead.environment;
 
-  users.users.${instance.username} = {
+  users.users.${machineType.username} = {
     isNormalUser = lib.mkDefault true;
     # no-headache's documented password; SSH keys come from nohead at run time (ssh-authorized-keys.nix).
     initialPassword = lib.mkDefault "nixos";

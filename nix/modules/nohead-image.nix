@@ -26,7 +26,7 @@ let
     baseName = name;
   }
   // (import ../lib).diskImageDefaults
-  // nohead.instance.type.diskImage;
+  // nohead.machineType.type.diskImage;
 
   # make-disk-image.nix names its output file `<baseName>.<extension of the format>`.
   extensions = {

@@ -11,7 +11,7 @@
 }:
 let
   contract = import ./guest-contract.nix;
-  inherit (nohead.instance) username;
+  inherit (nohead.machineType) username;
   credential = contract.sshAuthorizedKeysCredential;
   dir = contract.sshAuthorizedKeysDir;
 in

@@ -13,7 +13,7 @@
 let
   contract = import ./guest-contract.nix;
   credential = contract.tailscaleAuthKeyCredential;
-  wanted = nohead.instance.type.tailscaleAuthKeyFile != null;
+  wanted = nohead.machineType.type.tailscaleAuthKeyFile != null;
   keyPath = "/run/credentials/tailscaled-autoconnect.service/${credential}";
   cfg = config.services.tailscale;
 in

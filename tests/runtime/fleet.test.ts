@@ -227,13 +227,15 @@ describe("a fleet of three fixture VMs through the CLI", () => {
     "destroy web-2 --yes stops it and deletes its state directory; it is known again only from the build",
     async () => {
       expect((await project.cli(["run", "web-2", "-n"])).exitCode).toBe(0);
-      expect(project.processes().filter((p) => p.includes("-name web-2 "))).toHaveLength(1);
+      // QEMU's -name is the type's (one runner for web-1 and web-2): its disk tells the instance.
+      const web2Qemu = (p: string) => p.includes(`${project.vmDir("web-2")}/disk.qcow2`);
+      expect(project.processes().filter(web2Qemu)).toHaveLength(1);
       expect(existsSync(project.vmDir("web-2"))).toBe(true);
       const destroy = await project.cli(["destroy", "web-2", "--yes"]);
       expect(destroy.exitCode).toBe(0);
       expect(destroy.stdout).toBe("✔ web-2: destroyed\n");
       expect(existsSync(project.vmDir("web-2"))).toBe(false);
-      expect(project.processes().filter((p) => p.includes("-name web-2 "))).toEqual([]);
+      expect(project.processes().filter(web2Qemu)).toEqual([]);
       const web2 = await project.statusOf("web-2");
       expect(web2.condition).toBe("not-started");
       expect(web2.readiness).toBeNull();

@@ -1,8 +1,9 @@
 /**
  * A build result made of fixture VMs: a configs.nix is planned by the real nix/lib, each machine
- * gets a fixture runner (tests/fixture) honouring Contract 2, and the manifest is computed by
- * nix/lib's `manifestOf` — exactly the Nix code a real build uses — and written where a build
- * would put it. Stands in for `nohead build` where nixpkgs is not available.
+ * type gets one fixture runner (tests/fixture) honouring Contract 2 for all its instances — the
+ * runtime gives each its identity, as with a NixOS runner — and the manifest is computed by
+ * nix/lib's `manifestOf`, exactly the Nix code a real build uses, and written where a build would
+ * put it. Stands in for `nohead build` where nixpkgs is not available.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -38,7 +39,7 @@ async function evalJson(expression: string): Promise<unknown> {
  *
  * @example
  * const fleet = await makeFixtureFleet(`{ ... }: { web = { count = 2; }; }`);
- * // fleet.resultDir/nohead-manifest.json lists web-1 and web-2 with fixture runners
+ * // fleet.resultDir/nohead-manifest.json lists web-1 and web-2, sharing one fixture runner
  */
 export async function makeFixtureFleet(
   configs: string,
@@ -54,19 +55,14 @@ export async function makeFixtureFleet(
   const hosts = plan.machines.flatMap((m) =>
     m.network ? [{ name: m.name, address: m.network.address }] : [],
   );
-  const runners: Record<string, { runner: string; system: string }> = {};
+  // What writeFixtureRunner gives QEMU by default (-smp 1, -m 256), as a real build records it.
+  const resources = { cores: 1, memoryMiB: 256 };
+  const runners: Record<string, { runner: string; system: string; resources: typeof resources }> = {};
   for (const m of plan.machines) {
-    const runnerDir = join(resultDir, "runners", m.name);
-    const runner = await writeFixtureRunner({
-      dir: runnerDir,
-      name: m.name,
-      user: m.username,
-      hosts,
-      ...(m.network
-        ? { privateAddress: `${m.network.address}/${m.network.prefixLength}`, privateMac: m.network.mac }
-        : {}),
-    });
-    runners[m.name] = { runner, system: runnerDir };
+    if (runners[m.baseName]) continue;
+    const runnerDir = join(resultDir, "runners", m.baseName);
+    const runner = await writeFixtureRunner({ dir: runnerDir, name: m.baseName, user: m.username, hosts });
+    runners[m.baseName] = { runner, system: runnerDir, resources };
   }
   const manifest = await evalJson(
     `let lib = import ${lib}; in lib.manifestOf { machines = lib.machinesOf (${configsExpr}); runners = builtins.fromJSON ${JSON.stringify(JSON.stringify(runners))}; }`,

@@ -1,6 +1,6 @@
 /**
  * Puts a fixture fleet's runners into the real Nix store (`nix-store --add`), so an agent — which
- * starts only valid store paths — runs them: each machine's runner directory becomes a store
+ * starts only valid store paths — runs them: each machine type's runner directory becomes a store
  * object, and the manifest (returned and rewritten in the result dir) points at it.
  */
 import { writeFileSync } from "node:fs";
@@ -25,14 +25,17 @@ export async function addToStore(path: string): Promise<string> {
   return out.trim();
 }
 
-/** `fixture` with every runner (and system) moved to a store object of its own. */
+/** `fixture` with every type's runner (and system) moved to a store object of its own. */
 export async function fixtureInStore(fixture: FixtureFleet): Promise<FixtureFleet> {
-  const machines = await Promise.all(
-    fixture.manifest.machines.map(async (m) => {
-      const object = await addToStore(m.system);
-      return { ...m, system: object, runner: join(object, basename(m.runner)) };
-    }),
+  // Instances of a type share their runner's directory: one store object each.
+  const systems = [...new Set(fixture.manifest.machines.map((m) => m.system))];
+  const objects = new Map(
+    await Promise.all(systems.map(async (system) => [system, await addToStore(system)] as const)),
   );
+  const machines = fixture.manifest.machines.map((m) => {
+    const object = objects.get(m.system) ?? m.system;
+    return { ...m, system: object, runner: join(object, basename(m.runner)) };
+  });
   const manifest = Manifest.parse({ ...fixture.manifest, machines });
   writeFileSync(join(fixture.resultDir, "nohead-manifest.json"), JSON.stringify(manifest, null, 2));
   return { ...fixture, manifest };

@@ -154,7 +154,9 @@ export async function runBuildJob(
     onEvent({ type: "machine-state", machine, state: "failed", detail: "evaluation failed" });
   }
   const toBuild = Object.entries(drvPaths).filter((e): e is [string, string] => e[1] !== null);
-  const machineOfDrv = new Map(toBuild.map(([m, d]) => [d, m]));
+  // Instances of a machine type share one runner derivation: its progress is each of theirs.
+  const machinesOfDrv = new Map<string, string[]>();
+  for (const [machine, drv] of toBuild) machinesOfDrv.set(drv, [...(machinesOfDrv.get(drv) ?? []), machine]);
   for (const [machine] of toBuild) onEvent({ type: "machine-state", machine, state: "queued", detail: "" });
 
   const progress = new NixBuildProgress({ tailLines: 30 });
@@ -173,19 +175,20 @@ export async function runBuildJob(
           ...trace,
           ...(keepGoing ? ["--keep-going"] : []),
           ...(jobs ? ["--max-jobs", String(jobs)] : []),
-          ...toBuild.map(([, drv]) => drv),
+          ...machinesOfDrv.keys(),
         ],
         {
           cwd,
           onStderrLine: (line) => {
             for (const event of progress.feed(line)) {
-              const machine = "drvPath" in event ? machineOfDrv.get(event.drvPath) : undefined;
+              const machines = ("drvPath" in event ? machinesOfDrv.get(event.drvPath) : undefined) ?? [];
               if (event.type === "build-started") {
-                if (machine)
+                for (const machine of machines)
                   onEvent({ type: "machine-state", machine, state: "building", detail: event.name });
-                else onEvent({ type: "activity", text: `building ${event.name}` });
-              } else if (event.type === "build-finished" && machine) {
-                onEvent({ type: "machine-state", machine, state: "built", detail: "" });
+                if (machines.length === 0) onEvent({ type: "activity", text: `building ${event.name}` });
+              } else if (event.type === "build-finished") {
+                for (const machine of machines)
+                  onEvent({ type: "machine-state", machine, state: "built", detail: "" });
               } else if (event.type === "progress") {
                 onEvent({ ...event });
               }

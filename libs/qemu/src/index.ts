@@ -7,6 +7,7 @@ export * from "./disk-record.ts";
 export * from "./guest-agent-client.ts";
 export * from "./health-checks.ts";
 export * from "./host-port.ts";
+export * from "./identity-kernel-params.ts";
 export * from "./json-line-socket.ts";
 export * from "./launch.ts";
 export * from "./owned-socket.ts";

@@ -19,6 +19,12 @@ export const GUEST_CONTRACT = {
   tailscaleAuthKeyCredential: "tailscale-authkey",
   /** Name the private NIC gets in the guest. */
   privateInterface: "nohead0",
+  /** Kernel parameter with the instance's private address, `<ipv4>/<prefix length>`. */
+  privateAddressParameter: "nohead.address",
+  /** Kernel parameter with the MAC of the private NIC the runtime adds. */
+  privateMacParameter: "nohead.mac",
+  /** `export MACHINE_*=…` lines for login shells, written at boot from the runtime's values. */
+  machineEnvFile: "/run/nohead/machine-env",
 } as const;
 
 /** The guest's init status file (`started`, `exited 0`, …). */

@@ -7,7 +7,7 @@
  * take over from the state file.
  */
 import { existsSync, rmSync, statSync } from "node:fs";
-import { assertHostPortsFree, checkDisk, runnerInvocation } from "@nohead/qemu";
+import { assertHostPortsFree, checkDisk, identityKernelParams, runnerInvocation } from "@nohead/qemu";
 import type { BoundForward, HealthResult, ManifestMachine, Readiness } from "@nohead/schema";
 import { NoheadError } from "@nohead/schema";
 import { consoleTail } from "./console-tail.ts";
@@ -166,6 +166,8 @@ export async function startVm(
         report("starting", "", "recreated its disk (--fresh)");
       }
 
+      const privateNetwork =
+        spec.network && machine.network ? { ...spec.network, mac: machine.network.mac } : null;
       const invocation = runnerInvocation({
         disk: paths.disk,
         tmpDir: paths.tmp,
@@ -178,10 +180,10 @@ export async function startVm(
         },
         consoleLog: paths.consoleLog,
         display: spec.display,
-        privateNetwork:
-          spec.network && machine.network ? { ...spec.network, mac: machine.network.mac } : null,
+        privateNetwork,
         credentials: spec.credentials,
-        kernelParams: [],
+        // One runner serves every instance of a type: the instance learns who it is from these.
+        kernelParams: identityKernelParams(machine, privateNetwork !== null),
         extraArgs: spec.extraArgs,
       });
       const supervised = spec.supervised ?? false;

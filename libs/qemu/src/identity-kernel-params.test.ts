@@ -1,0 +1,41 @@
+import { expect, test } from "bun:test";
+import { noheadErrorOf } from "@nohead/schema/testing";
+import { identityKernelParams } from "./identity-kernel-params.ts";
+
+const network = { address: "10.213.0.11", prefixLength: 16, mac: "52:54:00:d5:00:0b" };
+
+test("host name, the four MACHINE_* variables and the private address and MAC, in that order", () => {
+  expect(identityKernelParams({ name: "web-2", baseName: "web", index: 2, network }, true)).toEqual([
+    "systemd.hostname=web-2",
+    "systemd.setenv=MACHINE_NAME=web-2",
+    "systemd.setenv=MACHINE_BASE_NAME=web",
+    "systemd.setenv=MACHINE_INDEX=2",
+    "systemd.setenv=MACHINE_TYPE=virtual",
+    "nohead.address=10.213.0.11/16",
+    "nohead.mac=52:54:00:d5:00:0b",
+  ]);
+});
+
+test("no private address without the private NIC, nor without a network in the manifest", () => {
+  const withoutNic = identityKernelParams({ name: "db", baseName: "db", index: 1, network }, false);
+  const withoutNetwork = identityKernelParams({ name: "db", baseName: "db", index: 1, network: null }, true);
+  expect(withoutNic).toEqual(withoutNetwork);
+  expect(withoutNic.some((p) => p.startsWith("nohead."))).toBe(false);
+});
+
+test("the host name drops '_' (systemd ignores a systemd.hostname= holding one); MACHINE_NAME keeps it", () => {
+  const params = identityKernelParams({ name: "my_vm-1", baseName: "my_vm", index: 1, network: null }, false);
+  expect(params[0]).toBe("systemd.hostname=myvm-1");
+  expect(params[1]).toBe("systemd.setenv=MACHINE_NAME=my_vm-1");
+});
+
+test("a value that could split or extend the command line is refused, naming the machine", () => {
+  const error = noheadErrorOf(() =>
+    identityKernelParams({ name: "web 2 init=/bin/sh", baseName: "web", index: 2, network: null }, false),
+  );
+  expect(error.kind).toBe("config");
+  expect(error.machine).toBe("web 2 init=/bin/sh");
+  expect(error.message).toBe(
+    'its identity cannot be a kernel parameter: "systemd.hostname=web 2 init=/bin/sh"',
+  );
+});
