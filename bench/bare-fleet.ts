@@ -14,7 +14,14 @@
  * `{ "readyMs": …, "vms": [{ "name", "pid", "startTicks", "qmp" }] }`.
  */
 import { join } from "node:path";
-import { GuestAgentClient, launchRunner, probeSshBanner, QmpClient, runnerInvocation } from "@nohead/qemu";
+import {
+  GuestAgentClient,
+  identityKernelParams,
+  launchRunner,
+  probeSshBanner,
+  QmpClient,
+  runnerInvocation,
+} from "@nohead/qemu";
 import { type ManifestMachine, Manifest, MANIFEST_FILE } from "@nohead/schema";
 import {
   ensureSshIdentity,
@@ -41,6 +48,7 @@ function launch(project: Project, machine: ManifestMachine, publicKey: string): 
   const paths = vmPaths(project, machine.name);
   ensureVmDirs(project, paths);
   const network = privateNetworkOf(project);
+  const privateNetwork = machine.network ? { ...network, mac: machine.network.mac } : null;
   const invocation = runnerInvocation({
     disk: paths.disk,
     tmpDir: paths.tmp,
@@ -48,9 +56,10 @@ function launch(project: Project, machine: ManifestMachine, publicKey: string): 
     sockets: { qmp: paths.qmp, guestAgent: paths.guestAgent, console: paths.console },
     consoleLog: paths.consoleLog,
     display: "none",
-    privateNetwork: machine.network ? { ...network, mac: machine.network.mac } : null,
+    privateNetwork,
     credentials: { "nohead.ssh-authorized-keys": publicKey },
-    kernelParams: [],
+    // The instance's identity, as nohead gives it (one runner serves every instance of a type).
+    kernelParams: identityKernelParams(machine, privateNetwork !== null),
     extraArgs: [],
   });
   const { pid } = launchRunner({

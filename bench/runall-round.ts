@@ -48,13 +48,18 @@ export async function supervisorEnded(projectDir: string): Promise<void> {
 }
 
 /**
- * Starts the `count` VMs of the fixture project in `projectDir` with runall, then stops them all.
+ * Starts the `count` VMs of the fixture project in `projectDir` with runall, calls `whileRunning`
+ * once they are all ready (to measure commands, record what runs), then stops them all.
  *
  * @example
  * const round = await runallRound(fleet.projectDir, 4);
  * console.log(round.readyMs, round.run.companionHwmBytes, round.stopallMs);
  */
-export async function runallRound(projectDir: string, count: number): Promise<RunallRound> {
+export async function runallRound(
+  projectDir: string,
+  count: number,
+  whileRunning: () => Promise<void> = async () => {},
+): Promise<RunallRound> {
   // The VM worker is bundled on first use after a source change: never inside a timing.
   await vmWorkerEntry();
   await supervisorEnded(projectDir);
@@ -68,6 +73,7 @@ export async function runallRound(projectDir: string, count: number): Promise<Ru
       exitGraceMs: 5000,
       companion: () => supervisorPid(projectDir),
     });
+    if (run.outputMs !== null && (run.hung || run.exitCode === 0)) await whileRunning();
   } catch (error) {
     failure = error;
   }

@@ -21,6 +21,7 @@ import type { Benchmark, BenchContext } from "./benchmark.ts";
 import { checkCommand } from "./check-command.ts";
 import { writeFakeVmStates } from "./fake-vm-states.ts";
 import { makeFigure } from "./figure.ts";
+import { positiveInts } from "./positive-ints.ts";
 import { findQemuUnder, reapQemuUnder } from "./qemu-reaper.ts";
 import { runallRound, supervisorEnded } from "./runall-round.ts";
 import { median } from "./stats.ts";
@@ -28,18 +29,11 @@ import { describeTiming, timeCommand } from "./time-command.ts";
 import { waitForQuiet } from "./wait-for-quiet.ts";
 
 const STATUS_RUNS = 30;
+const BARE_FLEET = join(import.meta.dir, "bare-fleet.ts");
 const BASELINE_RUNS = 5;
 const MIB = 2 ** 20;
 /** How long a round waits for other QEMUs on the machine to finish before it runs anyway. */
 const QUIET_WAIT_MS = Number(process.env.NOHEAD_BENCH_QUIET_WAIT ?? 60) * 1000;
-
-function positiveInts(name: string, value: string): number[] {
-  const numbers = value.split(",").map((part) => Number(part.trim()));
-  if (numbers.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`Expected \`${name}\` to be positive integers separated by commas, got \`${value}\``);
-  }
-  return numbers;
-}
 
 async function statusLatency(context: BenchContext, root: string): Promise<void> {
   const dir = join(root, "status");
@@ -68,7 +62,7 @@ async function statusLatency(context: BenchContext, root: string): Promise<void>
  * The supervisor's peak RSS with no VM: `nohead supervise` in a project of 0 machines, sampled
  * once its socket answers (the VMs' workers live in the supervisor, so its RSS is what VMs cost).
  */
-async function rssBaseline(context: BenchContext, root: string): Promise<number> {
+export async function rssBaseline(context: BenchContext, root: string): Promise<number> {
   const fleet = await makeFixtureFleet("{ ... }: { vm = { count = 0; }; }", { projectDir: join(root, "n0") });
   const project = projectAt(fleet.projectDir, join(fleet.projectDir, ".nohead"));
   const samples: number[] = [];
@@ -143,7 +137,7 @@ async function fleetOf(
     for (const side of sides) {
       context.log(`N=${n} rep ${rep + 1}/${reps}: ${side === "nohead" ? "nohead runall" : "bare launcher"}…`);
       if (side === "nohead") runall = await runallRound(dir, n);
-      else bare = await bareRound(fleet.resultDir, bareDir, n);
+      else bare = await bareRound(["bun", BARE_FLEET, fleet.resultDir, bareDir], bareDir, n);
     }
     if (!runall || !bare) throw new Error("a side of the round did not run");
     for (const leftover of [...runall.leftovers, ...bare.leftovers]) {
