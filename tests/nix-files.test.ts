@@ -4,7 +4,7 @@
  * hands the runtime its nixpkgs and source, the project template takes nohead's flake reference.
  */
 import { describe, expect, test } from "bun:test";
-import { cpSync, readFileSync, readlinkSync } from "node:fs";
+import { cpSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Manifest } from "@nohead/schema";
 import { readPins } from "../scripts/node-modules-hash.ts";
@@ -102,6 +102,100 @@ describe("one evaluation, one system, one runner per machine type (real nix buil
       [nodes[0]?.system, solo?.system].sort() as string[],
     );
   }, 120_000);
+});
+
+describe("the run-time identity modules' guest scripts (stand-in lib, real bash)", () => {
+  interface IdentityModules {
+    addressScript: string;
+    link: { matchConfig: { MACAddress: string }; linkConfig: { Name: string } };
+    hosts: Record<string, string[]>;
+    machineEnvScript: string;
+    extraInit: string;
+  }
+  const evaluated = async () => {
+    const { code, stdout, stderr } = await instantiate([
+      "--eval",
+      "--strict",
+      "--json",
+      "tests/fixtures/identity-modules/eval.nix",
+    ]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    return JSON.parse(stdout) as IdentityModules;
+  };
+  /** Runs `script` with bash -e in `dir`, /proc/cmdline and /run replaced by files of `dir`. */
+  const bash = (script: string, dir: string, env: Record<string, string> = {}) => {
+    const body = script
+      .replaceAll("/proc/cmdline", join(dir, "cmdline"))
+      .replaceAll("/run/nohead", join(dir, "run"));
+    const result = Bun.spawnSync(["bash", "-e", "-c", `ip() { echo "ip $*"; }\n${body}`], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    });
+    return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+  };
+
+  test("the private NIC: any of the type's MACs becomes nohead0; every machine is in /etc/hosts", async () => {
+    const modules = await evaluated();
+    expect(modules.link).toEqual({
+      matchConfig: { MACAddress: "52:54:00:d5:00:0a 52:54:00:d5:00:0b" },
+      linkConfig: { Name: "nohead0" },
+    });
+    expect(modules.hosts).toEqual({ "10.213.0.10": ["web-1"], "10.213.0.11": ["web-2"] });
+  });
+
+  test("the address comes from nohead.address= on the command line; anything else is refused", async () => {
+    const { addressScript } = await evaluated();
+    const dir = testTempDir("nohead-identity-");
+    const withCmdline = (cmdline: string) => {
+      writeFileSync(join(dir, "cmdline"), `${cmdline}\n`);
+      return bash(addressScript, dir);
+    };
+    expect(withCmdline("console=ttyS0 nohead.address=10.213.0.11/16 nohead.mac=52:54:00:d5:00:0b")).toEqual({
+      code: 0,
+      stdout:
+        "ip link set dev nohead0 up\nip address replace 10.213.0.11/16 dev nohead0\nnohead0: 10.213.0.11/16\n",
+      stderr: "",
+    });
+    expect(withCmdline("console=ttyS0")).toEqual({
+      code: 0,
+      stdout: "no nohead.address= on the kernel command line: nohead0 left without an address\n",
+      stderr: "",
+    });
+    for (const bad of ["10.213.0.11", "10.213.0.11/16;reboot", "*", "10.213.0.11/16/8"]) {
+      const result = withCmdline(`nohead.address=${bad}`);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain("is not <ipv4>/<prefix length>: nohead0 left without an address");
+    }
+  });
+
+  test("MACHINE_* from the manager's environment reach login shells, safe values only", async () => {
+    const { machineEnvScript, extraInit } = await evaluated();
+    const dir = testTempDir("nohead-identity-");
+    const run = bash(machineEnvScript, dir, {
+      MACHINE_NAME: "web-2",
+      MACHINE_INDEX: "2",
+      MACHINE_BASE_NAME: "web;touch pwned",
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      "ignoring MACHINE_BASE_NAME: only letters, digits, '.', '_' and '-' are allowed\n" +
+        "MACHINE_TYPE was not given on the kernel command line\n",
+    );
+    const file = join(dir, "run", "machine-env");
+    expect(readFileSync(file, "utf8")).toBe("export MACHINE_NAME=web-2\nexport MACHINE_INDEX=2\n");
+    // What login shells run (environment.extraInit in NixOS's set-environment).
+    const shell = Bun.spawnSync(
+      [
+        "sh",
+        "-c",
+        `${extraInit.replaceAll("/run/nohead", join(dir, "run"))}\necho "$MACHINE_NAME $MACHINE_INDEX"`,
+      ],
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+    );
+    expect(shell.stdout.toString()).toBe("web-2 2\n");
+  });
 });
 
 /** What `#` starts outside strings is a comment; good enough for a placeholder check per line. */
