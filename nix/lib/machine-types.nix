@@ -8,7 +8,7 @@
 
       baseName     the type's name (MACHINE_BASE_NAME)
       type         the type's options, defaulted (instances.nix withDefaults)
-      username, secrets, hasDiskImage, restart
+      username, secrets, hasDiskImage
       guestForwards  [ { name; protocol; guestPort; } ]: forwards without their host side
       count        how many instances
       instances    the instances, by index
@@ -37,7 +37,6 @@
           username
           secrets
           hasDiskImage
-          restart
           ;
         count = builtins.length instances;
         guestForwards = map (f: { inherit (f) name protocol guestPort; }) first.forwards;
