@@ -120,6 +120,7 @@ export const PlannedMachine = z.strictObject({
   initScript: z.boolean().describe("Whether init.script is set"),
   diskImage: z.boolean().describe("Whether the type asks for a disk image"),
   restart: RestartPolicy.default("no"),
+  resources: z.object({ cores: z.number().int().positive(), memoryMiB: z.number().int().positive() }).optional(),
 });
 export type PlannedMachine = z.infer<typeof PlannedMachine>;
 
