@@ -1,0 +1,185 @@
+/**
+ * End to end on a real single-node Slurm cluster (tests/support/slurm-cluster.ts): two fixture VMs
+ * placed on a Slurm host start in one pilot job through the real CLI (`nohead runall`), status
+ * shows their job and node, exec reaches them, stopall leaves no job and no QEMU; a job cancelled
+ * from outside shows its VMs stopped with Slurm's reason and runall places them again; a cluster
+ * whose controller is down is one clear error naming the host. Skipped where Slurm cannot run
+ * (not root, or Debian's slurm-wlm and munge not installed: scripts/setup-machine.sh).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { hostsChecks } from "../../apps/cli/src/doctor/hosts-check.ts";
+import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
+import { fixtureInStore } from "../support/fixture-in-store.ts";
+import { runCli } from "../support/run-cli.ts";
+import { waitUntil } from "../support/runtime-project.ts";
+import { type SlurmCluster, slurmAvailable, startSlurmCluster } from "../support/slurm-cluster.ts";
+import { qemuUsing } from "./agent-process.ts";
+
+/** Budget of the steps that boot VMs: generous, as CI machines are slow. */
+const SLOW_MS = 240_000;
+let cluster: SlurmCluster;
+let fixture: FixtureFleet;
+
+interface StatusJson {
+  machines: {
+    name: string;
+    host: string;
+    condition: string;
+    readiness: string | null;
+    error: string | null;
+    slurmJob?: { jobId: string; node: string | null; state: string };
+  }[];
+}
+
+const cli = (args: string[]) =>
+  runCli(args, { cwd: fixture.projectDir, env: { SLURM_CONF: cluster.conf }, timeoutMs: SLOW_MS });
+
+async function squeue(): Promise<string[]> {
+  const child = Bun.spawn(["squeue", "-h", "-o", "%i %T"], { env: cluster.env, stdout: "pipe" });
+  return (await new Response(child.stdout).text()).trim().split("\n").filter(Boolean);
+}
+
+async function status(): Promise<StatusJson["machines"]> {
+  const { stdout, exitCode, stderr } = await cli(["status", "--json"]);
+  if (exitCode !== 0) throw new Error(`status failed: ${stderr}`);
+  return (JSON.parse(stdout) as StatusJson).machines;
+}
+
+describe.skipIf(!slurmAvailable())("a Slurm host", () => {
+  beforeAll(async () => {
+    cluster = await startSlurmCluster();
+    fixture = await fixtureInStore(
+      await makeFixtureFleet(`{ ... }: { node = { count = 2; host = "cluster"; }; }`),
+    );
+    const stateDir = join(fixture.projectDir, ".nohead");
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(
+      join(stateDir, "hosts.json"),
+      JSON.stringify({
+        hosts: {
+          cluster: {
+            slurm: { partition: cluster.partition, timeLimit: "0:30:00", agentAddress: "loopback" },
+            closures: "shared",
+          },
+        },
+      }),
+    );
+  }, SLOW_MS);
+
+  afterAll(async () => {
+    // Cancelling the jobs stops their agents, which stop their VMs.
+    await cluster?.stop();
+    for (const pid of fixture ? qemuUsing([fixture.projectDir]) : []) process.kill(pid, "SIGKILL");
+    if (fixture) rmSync(fixture.projectDir, { recursive: true, force: true });
+  }, SLOW_MS);
+
+  test(
+    "runall starts both VMs in one pilot job; status shows job and node; exec works; stopall ends the job",
+    async () => {
+      const run = await cli(["runall", "--json"]);
+      expect(run.stderr).toBe("");
+      expect(run.exitCode).toBe(0);
+      const jobs = await squeue();
+      expect(jobs).toHaveLength(1);
+      const [jobId = "", state] = (jobs[0] as string).split(" ");
+      expect(state).toBe("RUNNING");
+      expect((await status()).map((s) => [s.name, s.host, s.condition, s.readiness, s.slurmJob])).toEqual([
+        ["node-1", "cluster", "running", "ready", { jobId, node: cluster.node, state: "RUNNING" }],
+        ["node-2", "cluster", "running", "ready", { jobId, node: cluster.node, state: "RUNNING" }],
+      ]);
+      const table = await cli(["status"]);
+      expect(table.stdout).toContain(`cluster job ${jobId} on ${cluster.node}`);
+
+      const exec = await cli(["exec", "node-2", "--", "echo", "hello from slurm"]);
+      expect([exec.exitCode, exec.stdout.trim()]).toEqual([0, "hello from slurm"]);
+      // QEMU runs inside the job: a descendant of the agent the job started.
+      expect(qemuUsing([fixture.projectDir])).toHaveLength(2);
+      // The job's directory holds its agent's token and address, for this user only.
+      const pilots = join(fixture.projectDir, ".nohead", "slurm", "cluster");
+      const [record] = (
+        JSON.parse(readFileSync(join(pilots, "jobs.json"), "utf8")) as {
+          jobs: { jobId: string; dir: string; node: string; machines: string[] }[];
+        }
+      ).jobs;
+      expect(record).toMatchObject({ jobId, node: cluster.node, machines: ["node-1", "node-2"] });
+      const dir = record?.dir as string;
+      expect([dir, join(dir, "token"), join(dir, "agent.json")].map((f) => statSync(f).mode & 0o777)).toEqual(
+        [0o700, 0o600, 0o600],
+      );
+
+      const stop = await cli(["stopall"]);
+      expect(stop.exitCode).toBe(0);
+      expect(await squeue()).toEqual([]);
+      expect(qemuUsing([fixture.projectDir])).toEqual([]);
+      // A job nohead ended cleanly leaves no directory (its VMs' state went with it).
+      expect(readdirSync(pilots).sort()).toEqual(["jobs.json", "pilot.sh"]);
+      expect((await status()).map((s) => [s.name, s.condition])).toEqual([
+        ["node-1", "stopped"],
+        ["node-2", "stopped"],
+      ]);
+    },
+    SLOW_MS,
+  );
+
+  test(
+    "a job cancelled from outside: its VMs show stopped with Slurm's reason, and runall places them again",
+    async () => {
+      expect((await cli(["runall"])).exitCode).toBe(0);
+      const [first] = (await squeue()).map((line) => line.split(" ")[0]);
+      await Bun.spawn(["scancel", first as string], { env: cluster.env }).exited;
+      await waitUntil(async () => (await squeue()).length === 0, 60_000);
+      // The agent stopped its VMs on SIGTERM: none is left behind.
+      await waitUntil(async () => qemuUsing([fixture.projectDir]).length === 0, 30_000);
+      const after = await status();
+      expect(after.map((s) => [s.name, s.condition, s.error, s.slurmJob?.state])).toEqual([
+        ["node-1", "stopped", `Slurm job ${first} ended: CANCELLED`, "CANCELLED"],
+        ["node-2", "stopped", `Slurm job ${first} ended: CANCELLED`, "CANCELLED"],
+      ]);
+      expect((await cli(["status"])).stdout).toContain(`node-1: Slurm job ${first} ended: CANCELLED`);
+
+      expect((await cli(["runall"])).exitCode).toBe(0);
+      const again = await status();
+      expect(again.map((s) => [s.name, s.condition])).toEqual([
+        ["node-1", "running"],
+        ["node-2", "running"],
+      ]);
+      expect(again[0]?.slurmJob?.jobId).not.toBe(first);
+      expect((await cli(["stopall"])).exitCode).toBe(0);
+      expect(await squeue()).toEqual([]);
+    },
+    SLOW_MS,
+  );
+
+  test(
+    "a cluster that does not answer is one clear error naming the host (exit 1); doctor says which",
+    async () => {
+      const up = await hostsChecks(fixture.projectDir, { env: cluster.env });
+      expect(up.map((c) => [c.name, c.status, c.detail])).toEqual([
+        ["host cluster", "ok", "Slurm answers; partitions: debug*"],
+      ]);
+      await cluster.stopController();
+      try {
+        const [down] = await hostsChecks(fixture.projectDir, { env: cluster.env, timeoutMs: 10_000 });
+        expect(down?.status).toBe("fail");
+        expect(down?.detail).toStartWith("host cluster: the Slurm cluster does not answer (sinfo: ");
+        const run = await cli(["runall"]);
+        expect(run.exitCode).toBe(1);
+        expect(run.stderr).toContain("✖ host cluster: the Slurm cluster does not answer (scontrol:");
+        expect(run.stderr).toContain("Unable to contact slurm controller");
+        const shown = await status();
+        expect(
+          shown.map((s) =>
+            s.error?.startsWith(
+              "host cluster did not answer: host cluster: the Slurm cluster does not answer",
+            ),
+          ),
+        ).toEqual([true, true]);
+      } finally {
+        await cluster.startController();
+      }
+    },
+    SLOW_MS,
+  );
+});
