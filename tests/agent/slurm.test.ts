@@ -2,7 +2,8 @@
  * End to end on a real single-node Slurm cluster (tests/support/slurm-cluster.ts): two fixture VMs
  * placed on a Slurm host start in one pilot job through the real CLI (`nohead runall`), status
  * shows their job and node, exec reaches them, stopall leaves no job and no QEMU; a job cancelled
- * from outside shows its VMs stopped with Slurm's reason and runall places them again; a cluster
+ * from outside shows its VMs stopped with Slurm's reason and runall places them again (that time
+ * with the agent on the node's network, reached at the node's NodeAddr); a cluster
  * whose controller is down is one clear error naming the host. Skipped where Slurm cannot run
  * (not root, or Debian's slurm-wlm and munge not installed: scripts/setup-machine.sh).
  */
@@ -36,6 +37,23 @@ interface StatusJson {
 const cli = (args: string[]) =>
   runCli(args, { cwd: fixture.projectDir, env: { SLURM_CONF: cluster.conf }, timeoutMs: SLOW_MS });
 
+/** The project's hosts file: the cluster, its agents on loopback or on the node's address. */
+function writeHostsFile(agentAddress: "loopback" | "node") {
+  const stateDir = join(fixture.projectDir, ".nohead");
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(
+    join(stateDir, "hosts.json"),
+    JSON.stringify({
+      hosts: {
+        cluster: {
+          slurm: { partition: cluster.partition, timeLimit: "0:30:00", agentAddress },
+          closures: "shared",
+        },
+      },
+    }),
+  );
+}
+
 async function squeue(): Promise<string[]> {
   const child = Bun.spawn(["squeue", "-h", "-o", "%i %T"], { env: cluster.env, stdout: "pipe" });
   return (await new Response(child.stdout).text()).trim().split("\n").filter(Boolean);
@@ -53,19 +71,7 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
     fixture = await fixtureInStore(
       await makeFixtureFleet(`{ ... }: { node = { count = 2; host = "cluster"; }; }`),
     );
-    const stateDir = join(fixture.projectDir, ".nohead");
-    mkdirSync(stateDir, { recursive: true });
-    writeFileSync(
-      join(stateDir, "hosts.json"),
-      JSON.stringify({
-        hosts: {
-          cluster: {
-            slurm: { partition: cluster.partition, timeLimit: "0:30:00", agentAddress: "loopback" },
-            closures: "shared",
-          },
-        },
-      }),
-    );
+    writeHostsFile("loopback");
   }, SLOW_MS);
 
   afterAll(async () => {
@@ -126,7 +132,19 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
   test(
     "a job cancelled from outside: its VMs show stopped with Slurm's reason, and runall places them again",
     async () => {
+      // This time the agent listens on the node's network and is reached at the node's NodeAddr.
+      writeHostsFile("node");
       expect((await cli(["runall"])).exitCode).toBe(0);
+      const pilots = join(fixture.projectDir, ".nohead", "slurm", "cluster");
+      const [record] = (
+        JSON.parse(readFileSync(join(pilots, "jobs.json"), "utf8")) as {
+          jobs: { url: string; dir: string }[];
+        }
+      ).jobs;
+      expect(record?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(readFileSync(join(record?.dir as string, "agent.json"), "utf8")).toMatch(
+        /"url":"http:\/\/0\.0\.0\.0:\d+"/,
+      );
       const [first] = (await squeue()).map((line) => line.split(" ")[0]);
       await Bun.spawn(["scancel", first as string], { env: cluster.env }).exited;
       await waitUntil(async () => (await squeue()).length === 0, 60_000);
