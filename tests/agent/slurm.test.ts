@@ -5,7 +5,8 @@
  * from outside shows its VMs stopped with Slurm's reason and runall places them again (that time
  * with the agent on the node's network, reached at the node's NodeAddr); a cluster
  * whose controller is down is one clear error naming the host. Skipped where Slurm cannot run
- * (not root, or Debian's slurm-wlm and munge not installed: scripts/setup-machine.sh).
+ * (not root, or Debian's slurm-wlm and munge not installed: scripts/setup-machine.sh). With
+ * closures "copy", a test sshd stands for the node's SSH and receives the closures.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts
 import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { runCli } from "../support/run-cli.ts";
 import { waitUntil } from "../support/runtime-project.ts";
+import { startTestSshd, type TestSshd } from "../support/test-sshd.ts";
 import { type SlurmCluster, slurmAvailable, startSlurmCluster } from "../support/slurm-cluster.ts";
 import { qemuUsing } from "./agent-process.ts";
 
@@ -22,6 +24,7 @@ import { qemuUsing } from "./agent-process.ts";
 const SLOW_MS = 240_000;
 let cluster: SlurmCluster;
 let fixture: FixtureFleet;
+let sshd: TestSshd | undefined;
 
 interface StatusJson {
   machines: {
@@ -38,7 +41,10 @@ const cli = (args: string[]) =>
   runCli(args, { cwd: fixture.projectDir, env: { SLURM_CONF: cluster.conf }, timeoutMs: SLOW_MS });
 
 /** The project's hosts file: the cluster, its agents on loopback or on the node's address. */
-function writeHostsFile(agentAddress: "loopback" | "node") {
+function writeHostsFile(
+  agentAddress: "loopback" | "node",
+  closures: Record<string, unknown> = { closures: "shared" },
+) {
   const stateDir = join(fixture.projectDir, ".nohead");
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(
@@ -47,7 +53,7 @@ function writeHostsFile(agentAddress: "loopback" | "node") {
       hosts: {
         cluster: {
           slurm: { partition: cluster.partition, timeLimit: "0:30:00", agentAddress },
-          closures: "shared",
+          ...closures,
         },
       },
     }),
@@ -77,6 +83,7 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
   afterAll(async () => {
     // Cancelling the jobs stops their agents, which stop their VMs.
     await cluster?.stop();
+    await sshd?.stop();
     for (const pid of fixture ? qemuUsing([fixture.projectDir]) : []) process.kill(pid, "SIGKILL");
     if (fixture) rmSync(fixture.projectDir, { recursive: true, force: true });
   }, SLOW_MS);
@@ -164,6 +171,32 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
         ["node-2", "running"],
       ]);
       expect(again[0]?.slurmJob?.jobId).not.toBe(first);
+      expect((await cli(["stopall"])).exitCode).toBe(0);
+      expect(await squeue()).toEqual([]);
+    },
+    SLOW_MS,
+  );
+
+  test(
+    'closures "copy": once the job has its node, the closures go there with nix copy (sshUser@NodeAddr, sshOptions)',
+    async () => {
+      // The node's SSH is a test sshd whose sessions use a store of their own, so the copy shows.
+      const remoteStore = join(fixture.projectDir, "remote-store");
+      sshd = await startTestSshd(join(fixture.projectDir, "sshd"), {
+        setEnv: { NIX_REMOTE: `local?root=${remoteStore}` },
+      });
+      writeHostsFile("node", { closures: "copy", sshUser: "root", sshOptions: sshd.clientOptions });
+      const system = fixture.manifest.machines[0]?.system as string;
+      const inRemoteStore = () =>
+        Bun.spawnSync(["nix", "path-info", "--store", `local?root=${remoteStore}`, system], {
+          stdout: "ignore",
+          stderr: "ignore",
+        }).exitCode === 0;
+      expect(inRemoteStore()).toBe(false);
+      const run = await cli(["runall"]);
+      expect(run.stderr).not.toContain("✖");
+      expect(run.exitCode).toBe(0);
+      expect(inRemoteStore()).toBe(true);
       expect((await cli(["stopall"])).exitCode).toBe(0);
       expect(await squeue()).toEqual([]);
     },
