@@ -44,6 +44,7 @@ const cli = (args: string[]) =>
 function writeHostsFile(
   agentAddress: "loopback" | "node",
   closures: Record<string, unknown> = { closures: "shared" },
+  extraArgs: string[] = [],
 ) {
   const stateDir = join(fixture.projectDir, ".nohead");
   mkdirSync(stateDir, { recursive: true });
@@ -52,7 +53,7 @@ function writeHostsFile(
     JSON.stringify({
       hosts: {
         cluster: {
-          slurm: { partition: cluster.partition, timeLimit: "0:30:00", agentAddress },
+          slurm: { partition: cluster.partition, timeLimit: "0:30:00", agentAddress, extraArgs },
           ...closures,
         },
       },
@@ -199,6 +200,34 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
       expect(inRemoteStore()).toBe(true);
       expect((await cli(["stopall"])).exitCode).toBe(0);
       expect(await squeue()).toEqual([]);
+    },
+    SLOW_MS,
+  );
+
+  test(
+    "a job Slurm refuses fails its machines with Slurm's words; nothing is left behind",
+    async () => {
+      writeHostsFile("loopback", { closures: "shared" }, ["--nodelist=no-such-node"]);
+      try {
+        const run = await cli(["runall", "--json"]);
+        expect(run.exitCode).toBe(1);
+        const { machines } = JSON.parse(run.stdout) as {
+          machines: { machine: string; ok: boolean; error: string }[];
+        };
+        expect(machines.map((m) => [m.machine, m.ok])).toEqual([
+          ["node-1", false],
+          ["node-2", false],
+        ]);
+        expect(machines[0]?.error).toStartWith("host cluster: `sbatch --parsable --job-name=nohead-cluster");
+        expect(machines[0]?.error).toContain("Batch job submission failed");
+        expect(await squeue()).toEqual([]);
+        expect(readdirSync(join(fixture.projectDir, ".nohead", "slurm", "cluster")).sort()).toEqual([
+          "jobs.json",
+          "pilot.sh",
+        ]);
+      } finally {
+        writeHostsFile("loopback");
+      }
     },
     SLOW_MS,
   );

@@ -12,7 +12,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import type { ExecResult } from "@nohead/qemu";
 import { type ManifestMachine, NoheadError, type VmEvent } from "@nohead/schema";
-import type { StartResult, StopReport } from "@nohead/supervisor";
+import { failedBeforeStart, type StartResult, type StopReport } from "@nohead/supervisor";
 import { notStartedStatus } from "@nohead/supervisor/status-from-state";
 import { ApiHost } from "../api-host.ts";
 import { createTokenFile, readTokenFile } from "../api/token-file.ts";
@@ -161,9 +161,11 @@ export class SlurmHost implements Host {
     const moving = new Set(fresh.map((m) => m.name));
     const runningIds = new Set(running.map((r) => r.jobId));
     this.update((all) => {
-      const kept = all.map((r) =>
-        runningIds.has(r.jobId) ? r : { ...r, machines: r.machines.filter((n) => !moving.has(n)) },
-      );
+      const kept = all.map((r) => {
+        if (!runningIds.has(r.jobId)) return { ...r, machines: r.machines.filter((n) => !moving.has(n)) };
+        const joining = machines.filter((m) => assigned.get(m.name)?.jobId === r.jobId).map((m) => m.name);
+        return { ...r, machines: [...new Set([...r.machines, ...joining])] };
+      });
       // An ended job that held only these machines is forgotten with its directory; a pending
       // one waits for a stop.
       const ended = (r: PilotRecord) => r.machines.length === 0 && !jobAlive(jobs.get(r.jobId) ?? ENDED);
@@ -174,8 +176,12 @@ export class SlurmHost implements Host {
       .map((record) => ({ record, mine: machines.filter((m) => assigned.get(m.name) === record) }))
       .filter(({ mine }) => mine.length > 0)
       .map(({ record, mine }) => this.agentOf(record).start(mine, options));
+    // One job failing (ended early, never started, copy failed) fails its machines, not the others'.
     const inNewJobs = packMachines(fresh, { maxCoresPerJob: this.entry.slurm.maxCoresPerJob }).map((shape) =>
-      this.startInNewJob(shape, options),
+      this.startInNewJob(shape, options).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        return shape.machines.map((m) => failedBeforeStart(m.name, message));
+      }),
     );
     return (await Promise.all([...inRunningJobs, ...inNewJobs])).flat();
   }
@@ -243,9 +249,16 @@ export class SlurmHost implements Host {
       join(dir, "agent.json"),
       "--stop-vms-on-exit",
     ];
-    const jobId = (await this.slurm(argv)).trim().split(";")[0] ?? "";
-    if (!/^\d+$/.test(jobId)) {
-      throw new NoheadError("failed", `host ${this.name}: sbatch answered "${jobId}", not a job id`);
+    let jobId: string;
+    try {
+      jobId = (await this.slurm(argv)).trim().split(";")[0] ?? "";
+      if (!/^\d+$/.test(jobId)) {
+        throw new NoheadError("failed", `host ${this.name}: sbatch answered "${jobId}", not a job id`);
+      }
+    } catch (error) {
+      // No job: its directory (and the token made for it) would serve nothing.
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
     }
     const record: PilotRecord = {
       jobId,
