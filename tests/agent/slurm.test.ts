@@ -164,6 +164,12 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
         ["node-2", "stopped", `Slurm job ${first} ended: CANCELLED`, "CANCELLED"],
       ]);
       expect((await cli(["status"])).stdout).toContain(`node-1: Slurm job ${first} ended: CANCELLED`);
+      // Stopping one of them forgets it in the ended job; the other still says why it stopped.
+      expect((await cli(["stop", "node-1"])).exitCode).toBe(0);
+      expect((await status()).map((s) => [s.name, s.condition, s.error])).toEqual([
+        ["node-1", "stopped", null],
+        ["node-2", "stopped", `Slurm job ${first} ended: CANCELLED`],
+      ]);
 
       expect((await cli(["runall"])).exitCode).toBe(0);
       const again = await status();

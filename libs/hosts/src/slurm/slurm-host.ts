@@ -374,9 +374,15 @@ export class SlurmHost implements Host {
         const mine = targets.filter((n) => record.machines.includes(n));
         const job = jobs.get(record.jobId);
         if (!job || !jobAlive(job)) {
-          // Slurm ended it; stopping its machines forgets it, and its directory.
-          this.update((all) => all.filter((r) => r.jobId !== record.jobId));
-          rmSync(record.dir, { recursive: true, force: true });
+          // Slurm ended it; stopping its machines forgets them, and the job with the last of them
+          // (its directory too). The others keep showing why their job ended.
+          const left = record.machines.filter((n) => !mine.includes(n));
+          this.update((all) =>
+            left.length > 0
+              ? all.map((r) => (r.jobId === record.jobId ? { ...r, machines: left } : r))
+              : all.filter((r) => r.jobId !== record.jobId),
+          );
+          if (left.length === 0) rmSync(record.dir, { recursive: true, force: true });
           return mine.map(notRunning);
         }
         if (!record.url) {
