@@ -170,6 +170,9 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
         ["node-1", "stopped", null],
         ["node-2", "stopped", `Slurm job ${first} ended: CANCELLED`],
       ]);
+      // Destroying the last machine of the ended job removes the job's directory (its VMs' state).
+      expect((await cli(["destroy", "node-2", "--yes"])).exitCode).toBe(0);
+      expect(readdirSync(pilots).sort()).toEqual(["jobs.json", "pilot.sh"]);
 
       expect((await cli(["runall"])).exitCode).toBe(0);
       const again = await status();
@@ -204,8 +207,14 @@ describe.skipIf(!slurmAvailable())("a Slurm host", () => {
       expect(run.stderr).not.toContain("✖");
       expect(run.exitCode).toBe(0);
       expect(inRemoteStore()).toBe(true);
-      expect((await cli(["stopall"])).exitCode).toBe(0);
+      // Destroying both machines of the running job, side by side, ends the job.
+      expect((await cli(["destroy", "--all", "--yes"])).exitCode).toBe(0);
       expect(await squeue()).toEqual([]);
+      expect(qemuUsing([fixture.projectDir])).toEqual([]);
+      expect(readdirSync(join(fixture.projectDir, ".nohead", "slurm", "cluster")).sort()).toEqual([
+        "jobs.json",
+        "pilot.sh",
+      ]);
     },
     SLOW_MS,
   );

@@ -376,13 +376,16 @@ export class SlurmHost implements Host {
         if (!job || !jobAlive(job)) {
           // Slurm ended it; stopping its machines forgets them, and the job with the last of them
           // (its directory too). The others keep showing why their job ended.
-          const left = record.machines.filter((n) => !mine.includes(n));
+          let emptied = false;
           this.update((all) =>
-            left.length > 0
-              ? all.map((r) => (r.jobId === record.jobId ? { ...r, machines: left } : r))
-              : all.filter((r) => r.jobId !== record.jobId),
+            all.flatMap((r) => {
+              if (r.jobId !== record.jobId) return [r];
+              const left = r.machines.filter((n) => !mine.includes(n));
+              emptied = left.length === 0;
+              return emptied ? [] : [{ ...r, machines: left }];
+            }),
           );
-          if (left.length === 0) rmSync(record.dir, { recursive: true, force: true });
+          if (emptied) rmSync(record.dir, { recursive: true, force: true });
           return mine.map(notRunning);
         }
         if (!record.url) {
@@ -519,16 +522,37 @@ export class SlurmHost implements Host {
     }
   }
 
+  /**
+   * Destroys `name` on its job's agent; in a job Slurm ended there is nothing left to stop, and
+   * its state goes with the job's directory once no machine is left in it.
+   */
   async destroy(name: string): Promise<StopReport> {
-    const report = await this.agentHolding(name).destroy(name);
     const record = readPilotRecords(this.dir).find((r) => r.machines.includes(name));
-    if (record) {
-      this.update((all) =>
-        all.map((r) =>
-          r.jobId === record.jobId ? { ...r, machines: r.machines.filter((n) => n !== name) } : r,
-        ),
-      );
-      if (record.machines.length === 1) await this.cancel(record.jobId);
+    const gone: StopReport = {
+      machine: name,
+      ok: true,
+      method: "already-stopped",
+      durationMs: 0,
+      error: null,
+    };
+    if (!record) return gone;
+    const job = (await this.jobs()).get(record.jobId);
+    const alive = job !== undefined && jobAlive(job);
+    const report = alive && record.url ? await this.agentOf(record).destroy(name) : gone;
+    // Read afresh (not `record`): destroys of the same job's machines run side by side.
+    let emptied = false;
+    this.update((all) =>
+      all.map((r) => {
+        if (r.jobId !== record.jobId) return r;
+        const left = r.machines.filter((n) => n !== name);
+        emptied = left.length === 0;
+        return { ...r, machines: left };
+      }),
+    );
+    if (emptied && alive) await this.cancel(record.jobId, { wait: true });
+    else if (emptied) {
+      this.update((all) => all.filter((r) => r.jobId !== record.jobId));
+      rmSync(record.dir, { recursive: true, force: true });
     }
     return report;
   }
