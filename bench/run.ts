@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   test: async () => (await import("./test-command.ts")).testCommand,
   watch: async () => (await import("./watch.ts")).watch,
   scale: async () => (await import("./scale.ts")).scale,
+  slurm: async () => (await import("./slurm.ts")).slurm,
 };
 
 /** How long a benchmark waits for other QEMUs on the machine to finish before it runs anyway. */

@@ -2,14 +2,16 @@
 # Installs what nohead's tests and demo need on a fresh Debian 12 machine (run as root):
 # Bun (from npm, exactly the version package.json pins), Debian's nix-bin, QEMU, a Debian cloud
 # kernel and the guest tools of the test fixture, the OpenSSH client and server (tests start their
-# own sshd on a loopback port; the system's sshd is not needed), and Chromium for the status-page
-# test. Then the project's packages.
+# own sshd on a loopback port; the system's sshd is not needed), Chromium for the status-page
+# test, and Slurm with munge (the Slurm test starts its own single-node cluster; the system's
+# daemons are not needed). Then the project's packages.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(nix-bin qemu-system-x86 qemu-utils linux-image-cloud-amd64 busybox-static dropbear-bin
-  qemu-guest-agent cpio openssh-client openssh-server procps iproute2 chromium)
+  qemu-guest-agent cpio openssh-client openssh-server procps iproute2 chromium
+  slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -25,6 +27,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
       /etc/init.d/ssh stop >/dev/null 2>&1 || true
     fi
   fi
+  # Likewise the system's munged and Slurm daemons (tests run their own, on their own key and ports).
+  for daemon in slurmd slurmctld munge; do
+    if [[ " ${missing[*]} " == *" ${daemon} "* ]]; then
+      if [ -d /run/systemd/system ]; then
+        systemctl disable --now "${daemon}.service" >/dev/null 2>&1 || true
+      elif [ -x "/etc/init.d/${daemon}" ]; then
+        "/etc/init.d/${daemon}" stop >/dev/null 2>&1 || true
+      fi
+    fi
+  done
 fi
 
 # Exactly the Bun users get (package.json's packageManager, the same as nix/package/pins.nix), so

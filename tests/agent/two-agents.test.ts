@@ -11,9 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   createTokenFile,
+  isSlurmHost,
   loadHosts,
   placeMachines,
   readTokenFile,
+  type ResolvedAgentHost,
   ApiHost,
   statusOfHosts,
 } from "@nohead/hosts";
@@ -55,8 +57,10 @@ function writeHostsFile() {
 }
 
 function hosts(): Map<string, ApiHost> {
-  const declared = loadHosts(writeHostsFile(), { HOME: root });
-  return new Map([...declared.values()].map((h) => [h.name, ApiHost.fromHostsFile(h, readTokenFile)]));
+  const declared = [...loadHosts(writeHostsFile(), { HOME: root }).values()].filter(
+    (h): h is ResolvedAgentHost => !isSlurmHost(h),
+  );
+  return new Map(declared.map((h) => [h.name, ApiHost.fromHostsFile(h, readTokenFile)]));
 }
 
 beforeAll(async () => {

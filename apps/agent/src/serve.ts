@@ -3,7 +3,7 @@
  * token, opens the state dir (re-adopting the VMs already running there) and serves the app.
  * `nohead agent serve` (the CLI, whose table declares its flags) calls {@link runAgentUntilSignal}.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { NoheadError } from "@nohead/schema";
 import { createApp, openAgentFleet, resolveToken, serveApp } from "@nohead/hosts";
 import { defaultAgentStateDir } from "./default-state-dir.ts";
@@ -11,6 +11,11 @@ import { checkListenSecurity, parseListen } from "./listen-address.ts";
 
 /** The agent's version (reported by /v1/health). */
 export const AGENT_VERSION = "0.1.0";
+/**
+ * How long each VM gets to power down when a pilot agent ends (`stopVmsOnExit`): inside Slurm's
+ * default KillWait of 30 s, with room for the forceful stop that follows.
+ */
+export const PILOT_POWERDOWN_MS = 15_000;
 /** The default listen address: loopback only. */
 export const DEFAULT_LISTEN = "127.0.0.1:7420";
 
@@ -42,6 +47,13 @@ export interface ServeAgentOptions {
   /** Host names clients may use besides IP literals and localhost. */
   allowedHosts?: string[];
   title?: string;
+  /**
+   * Once listening, write `{ url, node, pid }` here (mode 0600, atomically): how a Slurm pilot job
+   * tells the CLI where its agent answers (docs/slurm.md).
+   */
+  readyFile?: string;
+  /** On SIGTERM/SIGINT, stop this agent's VMs before exiting (a Slurm pilot job: its end is theirs). */
+  stopVmsOnExit?: boolean;
 }
 
 export interface RunningAgent {
@@ -55,6 +67,8 @@ export interface RunningAgent {
   warnings: string[];
   /** Stops listening (running VMs go on: they belong to the state dir, not to this process). */
   stop(): Promise<void>;
+  /** Stops every VM of its state dir (gracefully, within `powerdownMs` each). */
+  stopVms(powerdownMs: number): Promise<void>;
 }
 
 /**
@@ -116,7 +130,20 @@ export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
     tokenSource: source,
     warnings: machines.recovered ? [machines.recovered] : [],
     stop: () => server.stop(),
+    stopVms: async (powerdownMs) => {
+      await fleet.stop(undefined, { powerdownMs });
+    },
   };
+}
+
+/**
+ * Writes where the agent answers to `file`, 0600 and whole (a temp file renamed), so a reader
+ * never sees half of it.
+ */
+function writeReadyFile(file: string, url: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ url, node: hostName(), pid: process.pid })}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 function hostName(): string {
@@ -131,6 +158,7 @@ function hostName(): string {
 export async function runAgentUntilSignal(options: ServeAgentOptions): Promise<number> {
   const agent = serveAgent(options);
   for (const warning of agent.warnings) process.stderr.write(`warning: ${warning}\n`);
+  if (options.readyFile) writeReadyFile(options.readyFile, agent.url);
   process.stdout.write(
     `nohead agent ${AGENT_VERSION} listening on ${agent.url} (state: ${agent.stateDir}, token: ${agent.tokenSource})\n`,
   );
@@ -138,9 +166,15 @@ export async function runAgentUntilSignal(options: ServeAgentOptions): Promise<n
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  process.stdout.write(
-    `${signal}: stopping the agent; its VMs keep running and are re-adopted at its next start\n`,
-  );
+  if (options.stopVmsOnExit) {
+    process.stdout.write(`${signal}: stopping the agent and its VMs\n`);
+    // Slurm sends SIGKILL KillWait (30 s by default) after SIGTERM: power down within that.
+    await agent.stopVms(PILOT_POWERDOWN_MS);
+  } else {
+    process.stdout.write(
+      `${signal}: stopping the agent; its VMs keep running and are re-adopted at its next start\n`,
+    );
+  }
   await agent.stop();
   return 0;
 }

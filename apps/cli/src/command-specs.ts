@@ -454,6 +454,15 @@ export const COMMANDS: CommandSpec[] = [
             description: "a host name clients may use besides IP addresses and localhost (repeatable)",
             repeatable: true,
           },
+          {
+            flags: "--ready-file <file>",
+            description:
+              "once listening, write its URL, node and pid there as JSON, mode 0600 (docs/slurm.md)",
+          },
+          {
+            flags: "--stop-vms-on-exit",
+            description: "on SIGTERM/SIGINT stop its VMs too (a Slurm pilot job, docs/slurm.md)",
+          },
         ],
       },
       {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { type Host, type HostDirectory, LOCAL_HOST, openHosts } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { type Fleet, knownVmNames, type StopReport } from "@nohead/supervisor";
-import { supervisorCommand } from "./supervisor-command.ts";
+import { agentServeCommand, supervisorCommand } from "./supervisor-command.ts";
 
 function placementFile(fleet: Fleet): string {
   return join(fleet.project.stateDir, "placement.json");
@@ -48,9 +48,9 @@ export function recordPlacement(fleet: Fleet, host: string, machines: string[]):
   renameSync(tmp, file);
 }
 
-/** The hosts of the fleet's project: its supervisor and the declared agents. */
+/** The hosts of the fleet's project: its supervisor, the declared agents and Slurm clusters. */
 export function projectHosts(fleet: Fleet): HostDirectory {
-  return openHosts(fleet.project, supervisorCommand());
+  return openHosts(fleet.project, { supervise: supervisorCommand(), agentServe: agentServeCommand() });
 }
 
 /** The error for machines recorded on `host`, which the hosts file no longer declares. */

@@ -7,7 +7,17 @@ import pc from "picocolors";
 import type { SupervisorSummary } from "./status-supervisor.ts";
 import { renderTable } from "./table.ts";
 
-export type HostedStatus = VmStatus & { host: string };
+/** A VM's status and where it runs (a Slurm host adds its pilot job, see docs/slurm.md). */
+export type HostedStatus = VmStatus & {
+  host: string;
+  slurmJob?: { jobId: string; node: string | null; state: string };
+};
+
+/** The HOST column: the host, and on a Slurm host the VM's job and node. */
+function hostText(s: HostedStatus): string {
+  if (!s.slurmJob) return s.host;
+  return `${s.host} job ${s.slurmJob.jobId}${s.slurmJob.node ? ` on ${s.slurmJob.node}` : ""}`;
+}
 
 const CONDITION_COLOURS: Record<VmStatus["condition"], (s: string) => string> = {
   running: pc.green,
@@ -46,7 +56,7 @@ export async function printStatuses(
     ["NAME", ...(showHost ? ["HOST"] : []), "STATE", "READINESS", "HEALTH", "PID", "UPTIME", "PORTS", "INIT"],
     statuses.map((s) => [
       pc.bold(s.name),
-      ...(showHost ? [s.host] : []),
+      ...(showHost ? [hostText(s)] : []),
       CONDITION_COLOURS[s.condition](s.condition),
       s.condition === "running" ? (s.readiness ?? "-") : "-",
       healthText(s),
@@ -59,7 +69,8 @@ export async function printStatuses(
     ]),
   );
   const problems = statuses
-    .filter((s) => s.error && s.condition !== "stopped")
+    // A VM stopped by a user says nothing; one whose Slurm job ended says why.
+    .filter((s) => s.error && (s.condition !== "stopped" || s.slurmJob))
     .map((s) => `${pc.yellow("!")} ${s.name}: ${s.error}\n`)
     .join("");
   await Bun.write(Bun.stdout, table + problems);

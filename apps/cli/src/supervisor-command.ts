@@ -8,3 +8,8 @@ export function supervisorCommand(): string[] {
     ? [process.execPath, "supervise"]
     : [process.execPath, Bun.main, "supervise"];
 }
+
+/** The argv that runs `nohead agent serve` with this same program (a Slurm host's pilot jobs). */
+export function agentServeCommand(): string[] {
+  return [...supervisorCommand().slice(0, -1), "agent", "serve"];
+}

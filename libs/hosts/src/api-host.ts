@@ -22,7 +22,7 @@ import type {
   StreamedExecEnd,
   StreamingExecOptions,
 } from "./host.ts";
-import type { ResolvedHost } from "./hosts-file.ts";
+import type { ResolvedAgentHost } from "./hosts-file.ts";
 import { readSse } from "./sse-events.ts";
 
 /** What the typed client's responses have in common with a fetch Response. */
@@ -105,7 +105,7 @@ export class ApiHost implements Host {
   }
 
   /** The host declared as `host` in the hosts file (its token read from its token file). */
-  static fromHostsFile(host: ResolvedHost, readToken: (file: string) => string): ApiHost {
+  static fromHostsFile(host: ResolvedAgentHost, readToken: (file: string) => string): ApiHost {
     return new ApiHost({
       name: host.name,
       url: host.url,

@@ -76,6 +76,16 @@ export type StreamedExecEnd =
   | { ended: "not-started"; error: string }
   | { ended: "timed-out"; pid: number | null };
 
+/** Where a VM runs on a Slurm host: its pilot job, the node, the job's state. */
+export interface SlurmJobRef {
+  jobId: string;
+  node: string | null;
+  state: string;
+}
+
+/** A VM's status as a host gives it; a Slurm host adds the VM's pilot job. */
+export type PlacedVmStatus = VmStatus & { slurmJob?: SlurmJobRef };
+
 export interface Host {
   readonly name: string;
   readonly capabilities: HostCapabilities;
@@ -89,7 +99,7 @@ export interface Host {
   /** Stops `names` (default: every running VM), gracefully and bounded. */
   stop(names?: string[], options?: { powerdownMs?: number }): Promise<StopReport[]>;
   /** Status of `names` (default: every VM the host knows). */
-  status(names?: string[]): Promise<VmStatus[]>;
+  status(names?: string[]): Promise<PlacedVmStatus[]>;
   exec(name: string, argv: string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
   /** Runs a command like {@link exec}, handing its output to `onOutput` as it comes. */
   execStreaming(name: string, argv: string[], options: StreamingExecOptions): Promise<StreamedExecEnd>;

@@ -3,7 +3,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { noheadErrorOf } from "@nohead/schema/testing";
-import { hostsFileLocations, loadHosts } from "./hosts-file.ts";
+import { hostsFileLocations, loadHosts, type ResolvedAgentHost } from "./hosts-file.ts";
+
+/** The declared agent `name` (these tests declare only agents, bar the Slurm ones). */
+function agent(hosts: Map<string, unknown>, name: string): ResolvedAgentHost | undefined {
+  return hosts.get(name) as ResolvedAgentHost | undefined;
+}
 
 function layout() {
   const root = mkdtempSync(join(tmpdir(), "nohead-hosts-"));
@@ -106,7 +111,7 @@ describe("the hosts file", () => {
     writeFileSync(projectFile, JSON.stringify({ hosts: fine }));
     const hosts = loadHosts(stateDir, { HOME: home });
     expect([...hosts.keys()].sort()).toEqual(Object.keys(fine).sort());
-    expect(hosts.get("trusted")?.insecure).toBe(true);
+    expect(agent(hosts, "trusted")?.insecure).toBe(true);
     // insecure: false is the default, said out loud.
     writeFileSync(
       projectFile,
@@ -123,7 +128,7 @@ describe("the hosts file", () => {
       expect(noheadErrorOf(() => loadHosts(stateDir, { HOME: home })).message).toContain("must be user@host");
     }
     writeFileSync(projectFile, JSON.stringify({ hosts: { lab: { ...entry, sshTarget: "nix@10.0.0.2" } } }));
-    expect(loadHosts(stateDir, { HOME: home }).get("lab")?.sshTarget).toBe("nix@10.0.0.2");
+    expect(agent(loadHosts(stateDir, { HOME: home }), "lab")?.sshTarget).toBe("nix@10.0.0.2");
   });
 
   test("relative token files are relative to the hosts file", () => {
@@ -134,7 +139,7 @@ describe("the hosts file", () => {
         hosts: { lab: { url: "https://lab", tokenFile: "t/lab", closures: "agent-builds" } },
       }),
     );
-    expect(loadHosts(stateDir, { HOME: home }).get("lab")?.tokenFile).toBe(
+    expect(agent(loadHosts(stateDir, { HOME: home }), "lab")?.tokenFile).toBe(
       join(home, ".config", "nohead", "t", "lab"),
     );
   });
@@ -204,6 +209,50 @@ describe("the hosts file", () => {
     ]) {
       expect(error.message).toContain(part);
     }
+  });
+
+  test("a Slurm host: defaults filled in, no token; mistakes named against the Slurm schema", () => {
+    const { home, stateDir, projectFile } = layout();
+    writeFileSync(
+      projectFile,
+      JSON.stringify({ hosts: { cluster: { slurm: { partition: "debug" }, closures: "shared" } } }),
+    );
+    expect(loadHosts(stateDir, { HOME: home }).get("cluster")).toEqual({
+      name: "cluster",
+      declaredIn: projectFile,
+      closures: "shared",
+      slurm: {
+        partition: "debug",
+        account: null,
+        timeLimit: "8:00:00",
+        extraArgs: [],
+        maxCoresPerJob: 16,
+        agentAddress: "node",
+      },
+    });
+    writeFileSync(
+      projectFile,
+      JSON.stringify({
+        hosts: {
+          cluster: {
+            slurm: { partition: "-x", timeLimit: "soon", extraArgs: ["--qos=long", "script.sh"] },
+            closures: "copy",
+          },
+        },
+      }),
+    );
+    const error = noheadErrorOf(() => loadHosts(stateDir, { HOME: home }));
+    for (const part of [
+      "hosts.cluster.slurm.partition",
+      "must be a Slurm name",
+      "must be a Slurm time",
+      "hosts.cluster.slurm.extraArgs[1]",
+      "must be one sbatch option",
+      'closures "copy" needs sshUser',
+    ]) {
+      expect(error.message).toContain(part);
+    }
+    expect(error.message).not.toContain("url");
   });
 
   test("a file that is not JSON is a config error naming it", () => {

@@ -33,7 +33,8 @@ export const SshOptions = z
   )
   .max(32);
 
-export const HostEntry = z
+/** A host running `nohead agent serve` you started yourself, reached at `url` with a token. */
+export const AgentHostEntry = z
   .strictObject({
     url: z
       .url({ protocol: /^https?$/ })
@@ -84,7 +85,86 @@ export const HostEntry = z
       });
     }
   });
-export type HostEntry = z.infer<typeof HostEntry>;
+export type AgentHostEntry = z.infer<typeof AgentHostEntry>;
+
+/** A Slurm partition, account or similar name: no spaces, no leading `-`. */
+const SlurmName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be a Slurm name (letters, digits, _ . -)");
+
+/** How the pilot jobs of a Slurm host are asked for (docs/slurm.md). */
+export const SlurmOptions = z.strictObject({
+  partition: SlurmName.nullable().default(null).describe("sbatch --partition; null: the cluster's default"),
+  account: SlurmName.nullable().default(null).describe("sbatch --account; null: your default account"),
+  timeLimit: z
+    .string()
+    .regex(/^\d+(-\d+)?(:\d+){0,2}$/, "must be a Slurm time such as 8:00:00 or 1-00:00:00")
+    .default("8:00:00")
+    .describe("sbatch --time of each pilot job: its VMs stop when it runs out"),
+  extraArgs: z
+    .array(
+      z
+        .string()
+        .max(1024)
+        .regex(/^--[a-z][a-z-]*(=[ -~]*)?$/, "must be one sbatch option such as --qos=long (with =)"),
+    )
+    .max(32)
+    .default([])
+    .describe('More sbatch options, one `--name=value` each, such as ["--qos=long"]'),
+  maxCoresPerJob: z
+    .number()
+    .int()
+    .positive()
+    .default(16)
+    .describe("Most VM cores one pilot job asks for; more machines take more jobs"),
+  agentAddress: z
+    .enum(["node", "loopback"])
+    .default("node")
+    .describe(
+      "node: the agent listens on the node's network (the CLI runs elsewhere); loopback: on 127.0.0.1 (a one-machine cluster)",
+    ),
+});
+export type SlurmOptions = z.infer<typeof SlurmOptions>;
+
+/**
+ * A Slurm cluster: nohead submits pilot jobs running `nohead agent serve` and starts the
+ * machines placed there on them (docs/slurm.md).
+ */
+export const SlurmHostEntry = z
+  .strictObject({
+    slurm: SlurmOptions,
+    closures: z
+      .enum(["shared", "copy"])
+      .describe(
+        "shared: the nodes see this computer's /nix/store; copy: nix copy to the job's node over SSH",
+      ),
+    sshUser: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_.-]*$/, "must be a user name")
+      .optional()
+      .describe('The user of `nix copy` to the nodes (closures "copy")'),
+    sshOptions: SshOptions.optional().describe("OpenSSH client options for the nodes"),
+  })
+  .superRefine((entry, ctx) => {
+    if (entry.closures === "copy" && !entry.sshUser) {
+      ctx.addIssue({ code: "custom", path: ["sshUser"], message: 'closures "copy" needs sshUser' });
+    }
+  });
+export type SlurmHostEntry = z.infer<typeof SlurmHostEntry>;
+
+/**
+ * One declared host: a Slurm cluster when it has a `slurm` key, else an agent. Dispatched on that
+ * key (not a union) so a mistake is reported against the one schema meant.
+ */
+export const HostEntry = z.unknown().transform((value, ctx): AgentHostEntry | SlurmHostEntry => {
+  const slurm = typeof value === "object" && value !== null && "slurm" in value;
+  const parsed = (slurm ? SlurmHostEntry : AgentHostEntry).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ ...issue, code: "custom", message: issue.message, continue: true });
+  return z.NEVER;
+});
+export type HostEntry = AgentHostEntry | SlurmHostEntry;
 
 /** Whether a URL's host name is this computer's loopback (127.0.0.0/8, ::1, localhost). */
 function isLoopbackHost(hostname: string): boolean {
@@ -114,8 +194,16 @@ export const HostsFile = z.strictObject({
 });
 export type HostsFile = z.infer<typeof HostsFile>;
 
-/** A declared host with its token file resolved and the file that declared it. */
-export type ResolvedHost = HostEntry & { name: string; declaredIn: string };
+/** A declared agent with its token file resolved and the file that declared it. */
+export type ResolvedAgentHost = AgentHostEntry & { name: string; declaredIn: string };
+/** A declared Slurm cluster and the file that declared it. */
+export type ResolvedSlurmHost = SlurmHostEntry & { name: string; declaredIn: string };
+export type ResolvedHost = ResolvedAgentHost | ResolvedSlurmHost;
+
+/** Whether a declared host is a Slurm cluster. */
+export function isSlurmHost(host: ResolvedHost): host is ResolvedSlurmHost {
+  return "slurm" in host;
+}
 
 /** The hosts file locations, lowest priority first. */
 export function hostsFileLocations(
@@ -159,12 +247,12 @@ export function loadHosts(
   for (const file of hostsFileLocations(projectStateDir, env)) {
     if (!existsSync(file)) continue;
     for (const [name, entry] of Object.entries(parseHostsFile(file).hosts)) {
-      hosts.set(name, {
-        ...entry,
+      hosts.set(
         name,
-        tokenFile: resolveTokenPath(entry.tokenFile, file, env),
-        declaredIn: file,
-      });
+        "slurm" in entry
+          ? { ...entry, name, declaredIn: file }
+          : { ...entry, name, tokenFile: resolveTokenPath(entry.tokenFile, file, env), declaredIn: file },
+      );
     }
   }
   return hosts;

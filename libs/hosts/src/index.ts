@@ -1,5 +1,5 @@
 /**
- * Where VMs run: this computer or nohead agents on other machines, behind one Host interface;
+ * Where VMs run: this computer, nohead agents on other machines or Slurm pilot jobs, behind one Host interface;
  * the hosts file that declares agents; placing machines on hosts; moving closures there.
  */
 export * from "./api/index.ts";
@@ -11,5 +11,10 @@ export * from "./place-machines.ts";
 export * from "./api-host.ts";
 export * from "./sse-events.ts";
 export * from "./ssh-jump.ts";
+export * from "./slurm/pack-machines.ts";
+export * from "./slurm/pilot-records.ts";
+export * from "./slurm/slurm-command.ts";
+export * from "./slurm/slurm-host.ts";
+export * from "./slurm/slurm-jobs.ts";
 export * from "./start-on-hosts.ts";
 export * from "./status-of-hosts.ts";

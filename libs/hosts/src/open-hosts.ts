@@ -9,8 +9,17 @@ import { ensureSupervisor, type Project, supervisorPaths } from "@nohead/supervi
 import { ApiHost } from "./api-host.ts";
 import { readTokenFile } from "./api/token-file.ts";
 import type { Host } from "./host.ts";
-import { loadHosts, type ResolvedHost } from "./hosts-file.ts";
+import { isSlurmHost, loadHosts, type ResolvedHost } from "./hosts-file.ts";
 import { LOCAL_HOST } from "./place-machines.ts";
+import { SlurmHost } from "./slurm/slurm-host.ts";
+
+/** The argvs of the CLI's own program that hosts run: only the CLI knows how it is run. */
+export interface ProgramCommands {
+  /** Runs `nohead supervise` (the project's supervisor). */
+  supervise: string[];
+  /** Runs `nohead agent serve` (a Slurm host's pilot jobs). */
+  agentServe: string[];
+}
 
 export interface HostDirectory {
   /** Names of the declared agents (not including "local"). */
@@ -22,16 +31,16 @@ export interface HostDirectory {
 }
 
 /**
- * The hosts of `project`; `supervisorCommand` is the argv that runs `nohead supervise` (the
- * supervisor is a process of the CLI's own program, which only the CLI knows how to run).
+ * The hosts of `project`: this computer's supervisor, the declared agents and Slurm clusters.
  *
  * @example
- * const hosts = openHosts(project, [process.execPath, "apps/cli/src/main.ts", "supervise"]);
+ * const main = [process.execPath, "apps/cli/src/main.ts"];
+ * const hosts = openHosts(project, { supervise: [...main, "supervise"], agentServe: [...main, "agent", "serve"] });
  * const { vms, unreachable } = await statusOfHosts(hosts.all());
  */
 export function openHosts(
   project: Project,
-  supervisorCommand: string[],
+  commands: ProgramCommands,
   env: Record<string, string | undefined> = process.env,
 ): HostDirectory {
   const declared: Map<string, ResolvedHost> = loadHosts(project.stateDir, env);
@@ -39,7 +48,7 @@ export function openHosts(
   const local = new ApiHost({
     name: LOCAL_HOST,
     unix: () => {
-      socket ??= ensureSupervisor(project, supervisorCommand).then((record) => record.socket);
+      socket ??= ensureSupervisor(project, commands.supervise).then((record) => record.socket);
       return socket;
     },
     what: `the project's supervisor (${supervisorPaths(project).socket})`,
@@ -53,7 +62,9 @@ export function openHosts(
     if (known) return known;
     const entry = declared.get(name);
     if (!entry) throw new Error(`host ${name} is not declared (placeMachines checks this first)`);
-    const host = ApiHost.fromHostsFile(entry, (file) => readTokenFile(file));
+    const host = isSlurmHost(entry)
+      ? new SlurmHost({ host: entry, stateDir: project.stateDir, agentServe: commands.agentServe, env })
+      : ApiHost.fromHostsFile(entry, (file) => readTokenFile(file));
     opened.set(name, host);
     return host;
   };

@@ -21,9 +21,14 @@ export interface ServeOptions {
   allowForwardAddress?: string[];
   maxMachines?: number;
   allowHost?: string[];
+  readyFile?: string;
+  stopVmsOnExit?: boolean;
 }
 
-/** `nohead agent serve …`: serves until Ctrl-C or SIGTERM (VMs keep running after it). */
+/**
+ * `nohead agent serve …`: serves until Ctrl-C or SIGTERM (VMs keep running after it, unless
+ * --stop-vms-on-exit).
+ */
 export async function serve([options]: unknown[], _globals: GlobalOptions): Promise<number> {
   return runAgentUntilSignal(serveOptionsOf(options as ServeOptions));
 }
@@ -45,6 +50,8 @@ export function serveOptionsOf(o: ServeOptions): ServeAgentOptions {
     ...(o.storeDir ? { storeDir: o.storeDir } : {}),
     ...(o.allowForwardAddress?.length ? { forwardAddresses: o.allowForwardAddress } : {}),
     ...(o.maxMachines ? { maxMachines: o.maxMachines } : {}),
+    ...(o.readyFile ? { readyFile: o.readyFile } : {}),
+    ...(o.stopVmsOnExit ? { stopVmsOnExit: true } : {}),
     insecure: o.insecure ?? false,
     allowQemuArgs: o.allowQemuArgs ?? false,
     onlyTrustedRunners: o.onlyTrustedRunners ?? false,

@@ -1,9 +1,18 @@
 /**
- * The hosts files (docs/hosts.md): valid, and each declared agent answering `/v1/health` within a
- * deadline, with a token file nohead can use. One check per host.
+ * The hosts files (docs/hosts.md): valid, each declared agent answering `/v1/health` within a
+ * deadline, with a token file nohead can use, and each Slurm cluster's controller answering
+ * `sinfo`. One check per host.
  */
-import { readTokenFile } from "@nohead/hosts";
-import { hostsFileLocations, loadHosts, type ResolvedHost } from "@nohead/hosts";
+import {
+  hostsFileLocations,
+  isSlurmHost,
+  loadHosts,
+  type ResolvedAgentHost,
+  type ResolvedHost,
+  type ResolvedSlurmHost,
+  readTokenFile,
+  runSlurmCommand,
+} from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { findProject } from "@nohead/supervisor";
 import { type DoctorCheck, fail, ok } from "./doctor-check.ts";
@@ -28,10 +37,29 @@ export async function hostsChecks(
       ok("hosts", `no hosts declared (${hostsFileLocations(stateDir, env).join(", ")}): every VM runs here`),
     ];
   }
-  return Promise.all([...hosts.values()].map((host) => hostCheck(host, timeoutMs)));
+  return Promise.all(
+    [...hosts.values()].map((host) =>
+      isSlurmHost(host) ? slurmCheck(host, timeoutMs, env) : hostCheck(host, timeoutMs),
+    ),
+  );
 }
 
-async function hostCheck(host: ResolvedHost, timeoutMs: number): Promise<DoctorCheck> {
+async function slurmCheck(
+  host: ResolvedSlurmHost,
+  timeoutMs: number,
+  env: Record<string, string | undefined>,
+): Promise<DoctorCheck> {
+  const name = `host ${host.name}`;
+  try {
+    const partitions = await runSlurmCommand(host.name, ["sinfo", "-h", "-o", "%P"], { timeoutMs, env });
+    return ok(name, `Slurm answers; partitions: ${partitions.trim().split("\n").join(", ") || "none"}`);
+  } catch (error) {
+    if (!(error instanceof NoheadError)) throw error;
+    return fail(name, error.message, error.hint ?? "docs/slurm.md");
+  }
+}
+
+async function hostCheck(host: ResolvedAgentHost, timeoutMs: number): Promise<DoctorCheck> {
   const name = `host ${host.name}`;
   try {
     const response = await fetch(`${host.url.replace(/\/+$/, "")}/v1/health`, {
