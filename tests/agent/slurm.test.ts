@@ -17,7 +17,7 @@ import { fixtureInStore } from "../support/fixture-in-store.ts";
 import { runCli } from "../support/run-cli.ts";
 import { waitUntil } from "../support/runtime-project.ts";
 import { startTestSshd, type TestSshd } from "../support/test-sshd.ts";
-import { type SlurmCluster, slurmAvailable, startSlurmCluster } from "../support/slurm-cluster.ts";
+import { type SlurmCluster, startSlurmCluster } from "../support/slurm-cluster.ts";
 import { qemuUsing } from "./agent-process.ts";
 
 /** Budget of the steps that boot VMs: generous, as CI machines are slow. */
@@ -72,7 +72,7 @@ async function status(): Promise<StatusJson["machines"]> {
   return (JSON.parse(stdout) as StatusJson).machines;
 }
 
-describe.skipIf(!slurmAvailable())("a Slurm host", () => {
+describe("a Slurm host", () => {
   beforeAll(async () => {
     cluster = await startSlurmCluster();
     fixture = await fixtureInStore(

@@ -104,6 +104,11 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
  * await cluster.stop();
  */
 export async function startSlurmCluster({ cpus = 16, memoryMiB = 16_000 } = {}): Promise<SlurmCluster> {
+  if (!slurmAvailable()) {
+    throw new Error(
+      "the test cluster needs root and Debian's slurmctld, slurmd, slurm-client and munge: run scripts/setup-machine.sh",
+    );
+  }
   const root = mkdtempSync(join(tmpdir(), "nohead-slurm-"));
   // slurmd and munged check the path to their files: readable, not writable by others.
   chmodSync(root, 0o755);
