@@ -28,6 +28,7 @@
 import { existsSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ExecResult, GuestAgentClient, StopResult, StreamedExit, StreamExecOptions } from "@nohead/qemu";
+import { type DisplayEnv, displayEnvOf } from "@nohead/qemu/display-env";
 import { removeStaleSocket } from "@nohead/qemu/owned-socket";
 import {
   type FleetEvent,
@@ -53,6 +54,12 @@ import { writeState } from "./write-state.ts";
 
 export interface StartOptions {
   display?: "none" | "window";
+  /**
+   * Where a window opens (`display: "window"`): the asking command's DISPLAY, WAYLAND_DISPLAY and
+   * XAUTHORITY. Default: this process's own; a server passes its client's (the supervisor's own
+   * are those of whichever command started it).
+   */
+  displayEnv?: DisplayEnv;
   fresh?: boolean;
   /** A VM that fails to become ready keeps running (for debugging) instead of being stopped. */
   keepFailed?: boolean;
@@ -394,6 +401,7 @@ export class Fleet {
       extraArgs = [],
       authorizedKeys = [],
       recreate = false,
+      displayEnv = displayEnvOf(process.env),
     } = options;
     const { onProgress = () => undefined } = options;
     const wanted = names ?? this.manifest.machines.map((m) => m.name);
@@ -434,6 +442,7 @@ export class Fleet {
         machine,
         supervised: this.supervise,
         display,
+        displayEnv,
         fresh,
         keepFailed,
         extraArgs,

@@ -7,7 +7,7 @@
  * take over from the state file.
  */
 import { existsSync, rmSync, statSync } from "node:fs";
-import { assertHostPortsFree, checkDisk, runnerInvocation } from "@nohead/qemu";
+import { assertHostPortsFree, checkDisk, type DisplayEnv, runnerInvocation } from "@nohead/qemu";
 import type { BoundForward, HealthResult, ManifestMachine, Readiness } from "@nohead/schema";
 import { NoheadError } from "@nohead/schema";
 import { consoleTail } from "./console-tail.ts";
@@ -24,6 +24,8 @@ export interface StartSpec {
   project: Project;
   machine: ManifestMachine;
   display: "none" | "window";
+  /** The display of the command that asked for a window (never the starting process's own). */
+  displayEnv?: DisplayEnv;
   fresh: boolean;
   /** Leave a VM that failed to become ready running, for debugging. */
   keepFailed?: boolean;
@@ -166,7 +168,7 @@ export async function startVm(
         report("starting", "", "recreated its disk (--fresh)");
       }
 
-      const invocation = runnerInvocation({
+      const runner = runnerInvocation({
         disk: paths.disk,
         tmpDir: paths.tmp,
         forwards: machine.forwards,
@@ -184,6 +186,9 @@ export async function startVm(
         kernelParams: [],
         extraArgs: spec.extraArgs,
       });
+      // Recorded with the invocation: a restart opens its window on the same display.
+      const windowEnv = spec.display === "window" ? (spec.displayEnv ?? {}) : {};
+      const invocation = { ...runner, env: { ...runner.env, ...windowEnv } };
       const supervised = spec.supervised ?? false;
       return finish(
         await watch(

@@ -236,6 +236,8 @@ export function createApp(options: AgentAppOptions) {
       const names = body.machines.map((m) => m.name);
       const start: StartOptions = {
         display: body.display ?? "none",
+        // The client's display, never this server's own (inherited from whoever started it).
+        displayEnv: body.displayEnv ?? {},
         fresh: body.fresh ?? false,
         recreate: body.recreate ?? false,
         keepFailed: body.keepFailed ?? false,
