@@ -98,7 +98,8 @@ export function interruptedMessage(running: string[], starting: string[], result
     ...(starting.length > 0 ? [`${are(starting)} still starting in the project's supervisor`] : []),
   ];
   if (parts.length === 0) return "interrupted: no VM of this project is running";
-  return `interrupted: ${parts.join("; ")}; stop them with \`${stop}\`${starting.length > 0 ? " once they are up" : ""}`;
+  // A stop also ends the starts still in progress (the supervisor cancels them).
+  return `interrupted: ${parts.join("; ")}; stop them with \`${stop}\``;
 }
 
 /**
