@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   "fleet-status": async () => (await import("./fleet-status.ts")).fleetStatus,
   test: async () => (await import("./test-command.ts")).testCommand,
   watch: async () => (await import("./watch.ts")).watch,
+  "supervisor-start": async () => (await import("./supervisor-start.ts")).supervisorStart,
 };
 
 /** How long a benchmark waits for other QEMUs on the machine to finish before it runs anyway. */

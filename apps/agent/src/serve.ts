@@ -6,11 +6,11 @@
 import { readFileSync } from "node:fs";
 import { NoheadError } from "@nohead/schema";
 import { createApp, openAgentFleet, resolveToken, serveApp } from "@nohead/hosts";
+import { AGENT_VERSION } from "./agent-version.ts";
 import { defaultAgentStateDir } from "./default-state-dir.ts";
 import { checkListenSecurity, parseListen } from "./listen-address.ts";
 
 /** The agent's version (reported by /v1/health). */
-export const AGENT_VERSION = "0.1.0";
 /** The default listen address: loopback only. */
 export const DEFAULT_LISTEN = "127.0.0.1:7420";
 

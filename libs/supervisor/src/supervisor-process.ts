@@ -258,6 +258,7 @@ export async function ensureSupervisor(
         },
       );
     }
-    await Bun.sleep(25);
+    // Often: the wait is a Bun process's start (~0.1 s), and each look is a file read or one request.
+    await Bun.sleep(5);
   }
 }

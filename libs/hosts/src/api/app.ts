@@ -26,7 +26,6 @@ import {
 } from "./agent-api.ts";
 import { followConsole } from "@nohead/supervisor";
 import { errorAnswer, onAgentError, onAgentNotFound } from "./error-response.ts";
-import { buildFlake, clientOutcome } from "./flake-build.ts";
 import { flakePattern, flakeRefProblem } from "./flake-policy.ts";
 import type { MachineStore } from "./machine-store.ts";
 import { parseTrustedKey } from "./nix-signature.ts";
@@ -373,6 +372,8 @@ export function createApp(options: AgentAppOptions) {
       throw new HTTPException(403, { message: problem });
     }
     return eventStream(c, async (send) => {
+      // Loaded here: Nix builds (execa, nixgen) are an agent's rare request, not a supervisor's.
+      const { buildFlake, clientOutcome } = await import("./flake-build.ts");
       const { outcome, manifest } = await buildFlake(flake, buildsDir, (event) => send("build", event));
       if (outcome.error || outcome.failed.length > 0) {
         console.error(
