@@ -10,7 +10,7 @@
  * await fleet.stop(["web-1"]);
  *
  * A fleet opened with `supervise: true` is the process that hosts its VMs' watchers (the
- * supervisor, an attached CLI): each VM it starts or adopts keeps a worker thread for its whole
+ * supervisor, an agent): each VM it starts or adopts keeps a worker thread for its whole
  * life — health checks, restart policy, events (`subscribe`) — until it is stopped or the fleet
  * is closed. Without it, a VM's worker ends once the VM is ready (the VM runs on).
  *
