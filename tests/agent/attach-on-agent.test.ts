@@ -1,11 +1,11 @@
 /**
- * `run --attach` of a VM placed on an agent (a real `nohead agent serve` on loopback, the hosts
- * file naming it): the console is streamed through the agent's host API, as `logs -f` reads it —
- * the VM's console log is in the agent's state dir, not in the project — and Ctrl-C stops the VM
- * there. One VM boot.
+ * A VM placed on an agent (a real `nohead agent serve` on loopback, the hosts file naming it),
+ * driven by the CLI: `run --attach` streams its console through the agent's host API, as `logs -f`
+ * reads it — the console log is in the agent's state dir, not in the project — and Ctrl-C stops
+ * the VM there; `restart` restarts it there, never here. Three VM boots.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiHost, createTokenFile } from "@nohead/hosts";
@@ -75,6 +75,36 @@ test(
     const [status] = await lab.status(["solo"]);
     expect(status?.condition).toBe("stopped");
     expect(qemuUsing([stateDir])).toEqual([]);
+  },
+  SLOW_MS,
+);
+
+test(
+  "restart of a VM on an agent stops and starts it there, never on this computer",
+  async () => {
+    const lab = new ApiHost({ name: "lab", url: agent.url, token: await Bun.file(tokenFile).text() });
+    const cli = (args: string[]) =>
+      Bun.spawn(["bun", CLI, ...args], {
+        cwd: fixture.projectDir,
+        env: { ...process.env, NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    expect(await cli(["run", "solo", "-n"]).exited).toBe(0);
+    const [before] = await lab.status(["solo"]);
+    expect(before?.condition).toBe("running");
+
+    const restart = cli(["restart", "solo", "-n"]);
+    const said = await new Response(restart.stderr).text();
+    expect(await restart.exited).toBe(0);
+    const [after] = await lab.status(["solo"]);
+    expect(after?.condition).toBe("running");
+    expect(after?.pid).not.toBe(before?.pid);
+    expect(said).not.toContain("already stopped");
+    // Nothing of it on this computer: no state, and the project's supervisor runs no VM.
+    expect(existsSync(join(fixture.projectDir, ".nohead", "vms", "solo"))).toBe(false);
+    expect(qemuUsing([join(fixture.projectDir, ".nohead")])).toEqual([]);
+    await lab.stop(["solo"]);
   },
   SLOW_MS,
 );
