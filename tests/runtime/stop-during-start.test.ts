@@ -46,6 +46,8 @@ test("stop during runall ends db's start: QEMU stopped, lock released, db stoppe
   const stop = await project.cli(["stop", "db"]);
   expect(stop.exitCode).toBe(0);
   expect(stop.stderr).not.toContain("another nohead command");
+  // Its QEMU ran: the report says how the start's worker stopped it.
+  expect(stop.stdout).toMatch(/^■ db: stopped by (powerdown|quit|sigterm|sigkill) in \d+\.\ds$/m);
 
   expect(await runall.exited).toBe(1);
   const said = await stderr;

@@ -155,6 +155,8 @@ interface Starting {
   cancelled: boolean;
   launching: boolean;
   done: Promise<unknown>;
+  /** Its result, once it ended. */
+  result?: StartResult;
 }
 
 /** The starts in progress in this process, by state file. */
@@ -516,9 +518,11 @@ export class Fleet {
                 return stopped;
               }
               if (entry) entry.launching = true;
-              return await startVm(spec, progress, (watchSpec, watchProgress) =>
+              const result = await startVm(spec, progress, (watchSpec, watchProgress) =>
                 this.launchInWorker(watchSpec, watchProgress),
               );
+              if (entry) entry.result = result;
+              return result;
             } finally {
               ended(name);
             }
@@ -617,14 +621,16 @@ export class Fleet {
       }
       await starting.done;
     }
-    const read = readState(paths);
-    const state = read.kind === "ok" ? read.state : null;
-    if (state?.pid && isSameProcessAlive(state.pid, state.processStartTicks)) return null; // ready first
-    const stoppedNow = state?.readiness === "stopped" && state.stop !== null && starting.launching;
+    const read = starting.result?.pid ? readState(paths) : null;
+    const state = read?.kind === "ok" ? read.state : null;
+    // It got ready first (or failed and was kept, --keep-failed): stopped as usual.
+    if (state?.pid && isSameProcessAlive(state.pid, state.processStartTicks)) return null;
+    // QEMU ran and this start stopped it: the state file says how.
+    const method = state?.stop?.method;
     return {
       machine: name,
       ok: true,
-      method: stoppedNow ? (state?.stop?.method ?? "already-stopped") : "already-stopped",
+      method: method ?? "already-stopped",
       durationMs: performance.now() - started,
       error: null,
     };
