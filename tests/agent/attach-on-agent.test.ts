@@ -53,6 +53,8 @@ test(
       env: { ...process.env, NO_COLOR: "1" },
       stdout: "pipe",
       stderr: "pipe",
+      // A failing assertion below must not leave the attached CLI behind.
+      timeout: SLOW_MS,
     });
     let out = "";
     let err = "";
