@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   watch: async () => (await import("./watch.ts")).watch,
   scale: async () => (await import("./scale.ts")).scale,
   slurm: async () => (await import("./slurm.ts")).slurm,
+  "supervisor-start": async () => (await import("./supervisor-start.ts")).supervisorStart,
 };
 
 /** How long a benchmark waits for other QEMUs on the machine to finish before it runs anyway. */

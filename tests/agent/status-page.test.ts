@@ -1,7 +1,8 @@
 /**
  * The status page in a real headless Chromium, against a real agent with two fixture VMs: the
- * sign-in link sets the cookie, the table lists both VMs running, the console tail follows new
- * lines, and the stop button (a POST with the CSRF header) stops one. Saves a screenshot to
+ * sign-in link sets the cookie, the table lists both VMs running, their health column shows the
+ * watchers' live verdict (unhealthy, with the failing check, once a guest's sshd is killed), the
+ * console tail follows new lines, and the stop button (a POST with the CSRF header) stops one. Saves a screenshot to
  * test-results/status-page.png.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -29,7 +30,12 @@ let page: Page;
 let token: string;
 
 beforeAll(async () => {
-  fixture = await fixtureInStore(await makeFixtureFleet(`{ ... }: { web = { count = 2; }; }`));
+  // Checks every second, one failure is unhealthy: the health column changes within seconds.
+  fixture = await fixtureInStore(
+    await makeFixtureFleet(
+      `{ ... }: { web = { count = 2; health.interval = 1; health.timeout = 2; health.retries = 1; }; }`,
+    ),
+  );
   token = createTokenFile(tokenFile);
   agent = await spawnAgent(["--token-file", tokenFile, "--state-dir", stateDir]);
   host = new ApiHost({ name: "page", url: agent.url, token });
@@ -96,11 +102,22 @@ describe("the status page in Chromium", () => {
       await waitForText(row(name).locator(".state"), "running");
       await waitForText(row(name).locator(".readiness"), "ready");
       await waitForText(row(name).locator(".ports"), /^ssh 127\.0\.0\.1:\d+→22$/);
-      await waitForText(row(name).locator(".health"), "ssh ✓");
+      await waitForText(row(name).locator(".health"), "healthy");
       await waitForText(row(name).locator(".uptime"), /^\d+(s|m \d\ds)$/);
     }
     await waitForText(page.locator("#summary"), "2 of 2 running");
     await waitForText(page.locator("#updated"), /^updated /, 10_000);
+  });
+
+  test("the health column is the watcher's live verdict: unhealthy, with what fails, when sshd dies", async () => {
+    const kill = await host.exec("web-1", ["/bin/sh", "-c", "killall dropbear"]);
+    expect(kill.exitCode).toBe(0);
+    await waitForText(row("web-1").locator(".health"), /^unhealthy — ssh: /, 20_000);
+    expect(await row("web-1").locator(".health").getAttribute("class")).toBe("health unhealthy");
+    expect(await row("web-1").locator(".health").getAttribute("title")).toMatch(/^last check \d{4}-/);
+    await waitForText(row("web-2").locator(".health"), "healthy");
+    const [status] = await host.status(["web-1"]);
+    expect(status?.healthy).toBe(false);
   });
 
   test("the console tail follows new lines", async () => {

@@ -1,5 +1,5 @@
 /**
- * End to end with real processes: two agents (`bun apps/agent/src/serve.ts`) on loopback, each
+ * End to end with real processes: two agents (`nohead agent serve`) on loopback, each
  * with its own state dir, fixture VMs placed on them from a hosts file and started through
  * ApiHost; statuses merge; one agent is SIGKILLed and started again on the same state dir and
  * re-adopts its VM (lists it running, restarts it from the saved machine, stops it); no QEMU is

@@ -6,11 +6,10 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { NoheadError } from "@nohead/schema";
 import { createApp, openAgentFleet, resolveToken, serveApp } from "@nohead/hosts";
+import { AGENT_VERSION } from "./agent-version.ts";
 import { defaultAgentStateDir } from "./default-state-dir.ts";
 import { checkListenSecurity, parseListen } from "./listen-address.ts";
 
-/** The agent's version (reported by /v1/health). */
-export const AGENT_VERSION = "0.1.0";
 /**
  * How long each VM gets to power down when a pilot agent ends (`stopVmsOnExit`): inside Slurm's
  * default KillWait of 30 s, with room for the forceful stop that follows.

@@ -8,7 +8,11 @@
  */
 import { chmodSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { createApp, MachineStore, serveApp } from "@nohead/hosts";
+// The host API's own modules, not @nohead/hosts' index (hosts files, closures, Nix): less to load
+// before the socket answers.
+import { createApp } from "@nohead/hosts/api/app";
+import { MachineStore } from "@nohead/hosts/api/machine-store";
+import { serveApp } from "@nohead/hosts/api/serve-app";
 import {
   ensureRuntimeDir,
   ensureStateDir,
@@ -20,7 +24,7 @@ import {
   takeSupervisorLock,
   writeSupervisorRecord,
 } from "@nohead/supervisor";
-import { AGENT_VERSION } from "./serve.ts";
+import { AGENT_VERSION } from "./agent-version.ts";
 
 /** How often the supervisor looks whether it still has work. */
 export const IDLE_CHECK_MS = 1000;

@@ -1,15 +1,16 @@
 /**
  * `--attach`: stay in the foreground with the started VMs — stream their consoles prefixed with
- * their names, report what their watchers in the project's supervisor see (crash, restart,
- * unhealthy, healthy again: each VM's worker applies its restart policy), and stop every one of
- * them on Ctrl-C (or SIGTERM) before exiting. It ends by itself when none of them runs or waits
- * for a restart any more.
+ * their names, report what their watchers see (crash, restart, unhealthy, healthy again: each
+ * VM's worker applies its restart policy), and stop every one of them on Ctrl-C (or SIGTERM)
+ * before exiting. It ends by itself when none of them runs or waits for a restart any more.
+ * Everything goes through each VM's Host (consoles as `logs -f` reads them, events, status), so
+ * VMs on agents are attached to the same way as this computer's.
  */
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import type { Host } from "@nohead/hosts";
 import type { VmEvent } from "@nohead/schema";
 import type { Fleet } from "@nohead/supervisor";
 import pc from "picocolors";
-import { hostOf, stopEverywhere } from "./placement.ts";
+import { byHost, stopEverywhere } from "./placement.ts";
 
 /** One line for an event worth telling an attached user, or null. */
 function describe(event: VmEvent): string | null {
@@ -35,9 +36,36 @@ function describe(event: VmEvent): string | null {
   }
 }
 
+/** Prints `name`'s console lines from now on, as its host streams them, until `signal` aborts. */
+async function streamConsole(host: Host, name: string, signal: AbortSignal): Promise<void> {
+  try {
+    for await (const line of host.logs(name, { follow: true, lines: 0, signal })) {
+      if (line.trim() !== "") process.stdout.write(`${pc.cyan(name.padEnd(12))} | ${line}\n`);
+    }
+  } catch (error) {
+    if (!signal.aborted) process.stderr.write(`${pc.dim(`${name}: console: ${(error as Error).message}`)}\n`);
+  }
+}
+
+/** Prints the events of `machines` on `host` worth telling, until `signal` aborts. */
+async function tellEvents(
+  host: Host,
+  machines: string[],
+  signal: AbortSignal,
+  quiet: () => boolean,
+): Promise<void> {
+  try {
+    for await (const event of host.events({ signal })) {
+      const line = !quiet() && machines.includes(event.machine) ? describe(event) : null;
+      if (line) process.stderr.write(`${line}\n`);
+    }
+  } catch (error) {
+    if (!signal.aborted) process.stderr.write(`${pc.dim(`events: ${(error as Error).message}`)}\n`);
+  }
+}
+
 export async function attach(fleet: Fleet, names: string[]): Promise<number> {
-  const offsets = new Map(names.map((n) => [n, sizeOf(fleet.consoleLog(n))]));
-  const host = hostOf(fleet, names[0] as string);
+  const groups = byHost(fleet, names);
   const watching = new AbortController();
   let stopping = false;
   const stopAll = async (signal: string) => {
@@ -52,56 +80,24 @@ export async function attach(fleet: Fleet, names: string[]): Promise<number> {
   };
   process.on("SIGINT", () => void stopAll("SIGINT"));
   process.on("SIGTERM", () => void stopAll("SIGTERM"));
-  const events = (async () => {
-    try {
-      for await (const event of host.events({ signal: watching.signal })) {
-        const line = !stopping && names.includes(event.machine) ? describe(event) : null;
-        if (line) process.stderr.write(`${line}\n`);
-      }
-    } catch (error) {
-      if (!watching.signal.aborted)
-        process.stderr.write(`${pc.dim(`events: ${(error as Error).message}`)}\n`);
-    }
-  })();
+  const { signal } = watching;
+  const streams = groups.flatMap(({ host, machines }) => [
+    tellEvents(host, machines, signal, () => stopping),
+    ...machines.map((name) => streamConsole(host, name, signal)),
+  ]);
   process.stderr.write(pc.dim(`attached to ${names.join(", ")}; Ctrl-C stops them\n`));
   try {
     for (;;) {
-      for (const name of names) {
-        const offset = offsets.get(name) ?? 0;
-        const { text, next } = readFrom(fleet.consoleLog(name), offset);
-        offsets.set(name, next);
-        for (const line of text.split("\n").filter((l) => l.trim() !== "")) {
-          process.stdout.write(`${pc.cyan(name.padEnd(12))} | ${line.replace(/\r/g, "")}\n`);
-        }
-      }
-      // Nothing left to attach to: none runs, and no watcher waits to restart one.
-      const statuses = await host.status(names).catch(() => null);
-      if (!stopping && statuses?.every((s) => s.condition !== "running" && s.watcherPid === null)) return 1;
       await Bun.sleep(500);
+      // Nothing left to attach to: none runs, and no watcher waits to restart one.
+      const statuses = await Promise.all(groups.map(({ host, machines }) => host.status(machines))).catch(
+        () => null,
+      );
+      const idle = statuses?.flat().every((s) => s.condition !== "running" && s.watcherPid === null);
+      if (!stopping && idle) return 1;
     }
   } finally {
     watching.abort();
-    await events;
-  }
-}
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readFrom(file: string, offset: number): { text: string; next: number } {
-  const size = sizeOf(file);
-  if (size <= offset) return { text: "", next: size < offset ? 0 : offset };
-  const fd = openSync(file, "r");
-  try {
-    const buffer = Buffer.alloc(Math.min(size - offset, 1 << 20));
-    const read = readSync(fd, buffer, 0, buffer.length, offset);
-    return { text: buffer.subarray(0, read).toString("utf8"), next: offset + read };
-  } finally {
-    closeSync(fd);
+    await Promise.all(streams);
   }
 }

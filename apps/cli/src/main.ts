@@ -8,6 +8,9 @@ import { HELP_ALIASES, HELP_TEXT } from "./help-text.ts";
 
 const VERSION = "0.1.0";
 
+/** Commands that start VMs through the project's supervisor (early-supervisor.ts). */
+const STARTING_COMMANDS = new Set(["run", "runall", "restart"]);
+
 async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === undefined || (HELP_ALIASES.has(first) && argv.length === 1)) {
@@ -16,6 +19,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { result = "result", rest } = takeResult(argv);
+  if (rest[0] === "supervise" && rest[1] === "--state-dir" && rest.length === 3) {
+    // Started by other commands, which wait for it: skip the argument parser.
+    const { runSupervisor } = await import("@nohead/agent/supervise");
+    return runSupervisor({ stateDir: rest[2] as string });
+  }
+  if (STARTING_COMMANDS.has(rest[0] as string)) {
+    // Its start then overlaps this command's own (module loading, reading the build).
+    (await import("./early-supervisor.ts")).launchSupervisorEarly(process.cwd(), result, rest);
+  }
   if (rest[0] === "status" && rest.slice(1).every((a) => a === "--json")) {
     // The common `status` (every machine, local project) skips the parser and the schemas.
     const [{ fastStatus }, { printStatuses }] = await Promise.all([

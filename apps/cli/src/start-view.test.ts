@@ -101,6 +101,26 @@ describe("in a terminal", () => {
     expect(out.text.trimEnd().split("\n").at(-1)).toMatch(/^✖ 1\/2 ready, 1 failed \(web-1\) in \d+\.\ds$/);
   });
 
+  test("VMs a stop ended while starting are told apart from failures, in their lines and the summary", () => {
+    const out = new Recorder(80, true);
+    const view = new StartView(["db", "web-1"], { waitsFor: WAITS, output: out, tick: false });
+    const stopped = (machine: string, error: string): StartResult => ({
+      ...result(machine, error),
+      readiness: "stopped",
+      consoleTail: [],
+    });
+    view.finish([
+      stopped("db", "stopped while it was starting (a stop was asked for)"),
+      stopped("web-1", "not started: db was stopped while starting"),
+    ]);
+    expect(out.text).toContain("■ db: stopped while it was starting (a stop was asked for)");
+    expect(out.text).toContain("■ web-1: not started: db was stopped while starting");
+    expect(out.text).not.toContain("failed");
+    expect(out.text.trimEnd().split("\n").at(-1)).toMatch(
+      /^■ 0\/2 ready, 2 stopped while starting \(db, web-1\) in \d+\.\ds$/,
+    );
+  });
+
   test("a terminal narrower than the last draw: the old lines' wrapped rows are moved over too", () => {
     const out = new Recorder(120, true);
     const view = new StartView(["db"], { output: out, tick: false });

@@ -3,7 +3,7 @@
  * (state, elapsed time, ports, what a queued VM waits for), each cut to the terminal's width and
  * redrawn in place by moving up exactly the rows printed last time, so nothing stale is left
  * behind. In a pipe or log: one plain line per change. Either way it ends with every failed VM's
- * reason and console tail, and one summary line.
+ * reason and console tail, every VM a stop ended while it started, and one summary line.
  */
 import type { StartProgress, StartResult } from "@nohead/supervisor";
 import pc from "picocolors";
@@ -12,6 +12,7 @@ import { fitToWidth, visibleLength } from "./terminal-text.ts";
 const COLOURS: Record<string, (s: string) => string> = {
   ready: pc.green,
   failed: pc.red,
+  stopped: pc.magenta,
   starting: pc.dim,
   started: pc.yellow,
   booted: pc.cyan,
@@ -71,7 +72,7 @@ export class StartView {
     if (this.finished || !this.rows.has(progress.machine)) return;
     const previous = this.rows.get(progress.machine);
     const now = performance.now();
-    const done = progress.readiness === "ready" || progress.readiness === "failed";
+    const done = ["ready", "failed", "stopped"].includes(progress.readiness);
     this.rows.set(progress.machine, {
       progress,
       since: previous?.since ?? now,
@@ -87,13 +88,15 @@ export class StartView {
     this.stop();
     for (const r of results) {
       const row = this.rows.get(r.machine);
-      if (row && !r.ok) row.progress = { ...row.progress, readiness: "failed", detail: r.error ?? "" };
+      if (row && !r.ok)
+        row.progress = { ...row.progress, readiness: stoppedOrFailed(r), detail: r.error ?? "" };
     }
     if (this.live) this.draw();
     this.finished = true;
     this.drawn = [];
     for (const r of results.filter((r) => !r.ok)) {
-      this.out.write(`\n${pc.red("✖")} ${pc.bold(r.machine)}: ${r.error}\n`);
+      const mark = stoppedOrFailed(r) === "stopped" ? pc.magenta("■") : pc.red("✖");
+      this.out.write(`\n${mark} ${pc.bold(r.machine)}: ${r.error}\n`);
       if (r.consoleTail.length > 0) {
         this.out.write(
           `${pc.dim("  last console lines:")}\n${r.consoleTail.map((l) => `  ${pc.dim("│")} ${l}`).join("\n")}\n`,
@@ -110,19 +113,27 @@ export class StartView {
   }
 
   /**
-   * `✔ 3/3 ready in 12.3s`, `✖ 2/3 ready, 1 failed (db) in 12.3s`, or `✔ 3 already running` when
-   * every machine shown was. Only the machines shown count (a running dependency of the asked
-   * machines is not), and any that failed.
+   * `✔ 3/3 ready in 12.3s`, `✖ 2/3 ready, 1 failed (db) in 12.3s`, `■ 1/3 ready, 2 stopped while
+   * starting (db, web) in 4.0s`, or `✔ 3 already running` when every machine shown was. Only the
+   * machines shown count (a running dependency of the asked machines is not), and any that failed.
    */
   summary(results: StartResult[]): string {
     const counted = results.filter((r) => this.rows.has(r.machine) || !r.ok);
     if (counted.length > 0 && counted.every((r) => r.alreadyRunning))
       return `${pc.green("✔")} ${counted.length} already running`;
-    const failed = counted.filter((r) => !r.ok).map((r) => r.machine);
-    const ready = counted.length - failed.length;
+    const notOk = counted.filter((r) => !r.ok);
+    const failed = notOk.filter((r) => stoppedOrFailed(r) === "failed").map((r) => r.machine);
+    const stopped = notOk.filter((r) => stoppedOrFailed(r) === "stopped").map((r) => r.machine);
+    const ready = counted.length - notOk.length;
     const took = `in ${this.elapsed()}`;
-    if (failed.length === 0) return `${pc.green("✔")} ${ready}/${counted.length} ready ${took}`;
-    return `${pc.red("✖")} ${ready}/${counted.length} ready, ${failed.length} failed (${failed.join(", ")}) ${took}`;
+    if (notOk.length === 0) return `${pc.green("✔")} ${ready}/${counted.length} ready ${took}`;
+    const parts = [
+      `${ready}/${counted.length} ready`,
+      ...(failed.length > 0 ? [`${failed.length} failed (${failed.join(", ")})`] : []),
+      ...(stopped.length > 0 ? [`${stopped.length} stopped while starting (${stopped.join(", ")})`] : []),
+    ];
+    const mark = failed.length > 0 ? pc.red("✖") : pc.magenta("■");
+    return `${mark} ${parts.join(", ")} ${took}`;
   }
 
   private elapsed(from = this.start, to = performance.now()): string {
@@ -133,7 +144,8 @@ export class StartView {
     const all = [...this.rows.values()];
     const ready = all.filter((r) => r.progress.readiness === "ready").length;
     const failed = all.filter((r) => r.progress.readiness === "failed").length;
-    return `${pc.bold(`${ready}/${all.length} ready`)}${failed > 0 ? pc.red(`, ${failed} failed`) : ""}  ${pc.dim(this.elapsed())}`;
+    const stopped = all.filter((r) => r.progress.readiness === "stopped").length;
+    return `${pc.bold(`${ready}/${all.length} ready`)}${failed > 0 ? pc.red(`, ${failed} failed`) : ""}${stopped > 0 ? pc.magenta(`, ${stopped} stopped`) : ""}  ${pc.dim(this.elapsed())}`;
   }
 
   /** What a queued VM waits for: the machines it depends on that are not ready yet. */
@@ -188,4 +200,9 @@ export class StartView {
     this.out.write(`${lines.join("\n")}\n`);
     this.drawn = lines.map(visibleLength);
   }
+}
+
+/** A VM that did not get ready: a stop ended its start (`stopped`), or it failed. */
+function stoppedOrFailed(result: StartResult): "stopped" | "failed" {
+  return result.readiness === "stopped" ? "stopped" : "failed";
 }

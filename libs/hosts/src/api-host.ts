@@ -122,7 +122,14 @@ export class ApiHost implements Host {
   }
 
   async start(machines: ManifestMachine[], options: HostStartOptions = {}): Promise<StartResult[]> {
-    const { display = "none", fresh = false, qemuArgs, authorizedKeys = [], onProgress } = options;
+    const {
+      display = "none",
+      displayEnv = {},
+      fresh = false,
+      qemuArgs,
+      authorizedKeys = [],
+      onProgress,
+    } = options;
     const { recreate = false, keepFailed = false, restart } = options;
     if (display !== "none" && !this.capabilities.windows) {
       throw new NoheadError("usage", `host ${this.name} runs machines headless; it cannot show windows`, {
@@ -132,6 +139,7 @@ export class ApiHost implements Host {
     const json = {
       machines,
       display,
+      ...(display === "window" ? { displayEnv } : {}),
       fresh,
       ...(recreate ? { recreate } : {}),
       ...(keepFailed ? { keepFailed } : {}),

@@ -5,7 +5,7 @@
  * the kind. ApiHost implements it for both, over the host API.
  */
 import type { BuildEvent, BuildOutcome } from "@nohead/nixgen";
-import type { ExecResult } from "@nohead/qemu";
+import type { DisplayEnv, ExecResult } from "@nohead/qemu";
 import type { ManifestMachine, RestartPolicy, VmEvent } from "@nohead/schema";
 import type { StartProgress, StartResult, StopReport, VmStatus } from "@nohead/supervisor";
 
@@ -35,6 +35,8 @@ export type ClosureTransport = "local" | "shared" | "nix-copy" | "agent-builds";
 
 export interface HostStartOptions {
   display?: "none" | "window";
+  /** With a window: the asking command's DISPLAY, WAYLAND_DISPLAY, XAUTHORITY (the set ones). */
+  displayEnv?: DisplayEnv;
   fresh?: boolean;
   /** Stop and start again running machines whose system is not the one given. */
   recreate?: boolean;

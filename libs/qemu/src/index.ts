@@ -4,6 +4,7 @@
  * the private directories and owned Unix sockets those clients (and nohead's own servers) rely on.
  */
 export * from "./disk-record.ts";
+export * from "./display-env.ts";
 export * from "./guest-agent-client.ts";
 export * from "./health-checks.ts";
 export * from "./host-port.ts";

@@ -10,13 +10,16 @@
  */
 import { closeSync, openSync } from "node:fs";
 import { NoheadError } from "@nohead/schema/errors";
+import { withoutDisplay } from "./display-env.ts";
 
 export interface LaunchedProcess {
   pid: number;
 }
 
 /**
- * Spawns `runner args…` detached in `cwd` with `env` added to the current environment.
+ * Spawns `runner args…` detached in `cwd` with `env` added to the current environment — except
+ * this process's display variables: a window's display comes in `env`, from the command that
+ * asked for it (display-env.ts).
  *
  * @example
  * const { pid } = launchRunner({ runner: "/nix/store/…/bin/run-web-vm", args: ["-display", "none"], env: {}, cwd, logFile });
@@ -40,7 +43,7 @@ export function launchRunner({
   try {
     const child = Bun.spawn([runner, ...args], {
       cwd,
-      env: { ...process.env, ...env },
+      env: { ...withoutDisplay(process.env), ...env },
       detached: true,
       stdio: ["ignore", log, log],
     });

@@ -10,7 +10,7 @@
  * await fleet.stop(["web-1"]);
  *
  * A fleet opened with `supervise: true` is the process that hosts its VMs' watchers (the
- * supervisor, an attached CLI): each VM it starts or adopts keeps a worker thread for its whole
+ * supervisor, an agent): each VM it starts or adopts keeps a worker thread for its whole
  * life — health checks, restart policy, events (`subscribe`) — until it is stopped or the fleet
  * is closed. Without it, a VM's worker ends once the VM is ready (the VM runs on).
  *
@@ -28,6 +28,7 @@
 import { existsSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ExecResult, GuestAgentClient, StopResult, StreamedExit, StreamExecOptions } from "@nohead/qemu";
+import { type DisplayEnv, displayEnvOf } from "@nohead/qemu/display-env";
 import { removeStaleSocket } from "@nohead/qemu/owned-socket";
 import {
   type FleetEvent,
@@ -43,7 +44,7 @@ import { GUEST_CONTRACT } from "@nohead/schema/guest-contract";
 import { z } from "zod";
 import { privateNetworkOf } from "./private-network.ts";
 import { isSameProcessAlive } from "./process-identity.ts";
-import { findProjectOfResult, type Project, vmPaths } from "./project.ts";
+import { findProjectOfResult, type Project, type VmPaths, vmPaths } from "./project.ts";
 import type { StartProgress, StartResult, StartSpec } from "./start-vm.ts";
 import { findQemuByArgument, knownVmNames, readState, setAsideCorruptState } from "./state-store.ts";
 import { type VmStatus, vmStatus } from "./vm-status.ts";
@@ -53,6 +54,12 @@ import { writeState } from "./write-state.ts";
 
 export interface StartOptions {
   display?: "none" | "window";
+  /**
+   * Where a window opens (`display: "window"`): the asking command's DISPLAY, WAYLAND_DISPLAY and
+   * XAUTHORITY. Default: this process's own; a server passes its client's (the supervisor's own
+   * are those of whichever command started it).
+   */
+  displayEnv?: DisplayEnv;
   fresh?: boolean;
   /** A VM that fails to become ready keeps running (for debugging) instead of being stopped. */
   keepFailed?: boolean;
@@ -138,6 +145,22 @@ interface Watched {
  * Fleet object started or adopted it (the agent makes a Fleet per request).
  */
 const WATCHED = new Map<string, Watched>();
+
+/**
+ * A VM's start in progress in this process (any Fleet object of its project): a stop of the VM
+ * cancels it. `launching` once its start took the VM's lock (then the stop waits for `done`).
+ */
+interface Starting {
+  name: string;
+  cancelled: boolean;
+  launching: boolean;
+  done: Promise<unknown>;
+  /** Its result, once it ended. */
+  result?: StartResult;
+}
+
+/** The starts in progress in this process, by state file. */
+const STARTING = new Map<string, Starting>();
 
 /**
  * Event listeners of this process, by project state dir: any Fleet object of a project hears
@@ -384,18 +407,11 @@ export class Fleet {
    * Starts `names` (default: every built machine) and their dependencies, dependencies first,
    * each in its own worker; resolves when all are ready or failed. Like `compose up`, VMs that
    * already run are left alone and reported as such; one whose system is not the build's is
-   * reported outdated, and stopped and started again only with `recreate`.
+   * reported outdated, and stopped and started again only with `recreate`. A stop of a VM while
+   * it starts ends its start (`readiness: "stopped"`), and its dependents are not started.
    */
   async start(names: string[] | undefined, options: StartOptions = {}): Promise<StartResult[]> {
-    const {
-      display = "none",
-      fresh = false,
-      keepFailed = false,
-      extraArgs = [],
-      authorizedKeys = [],
-      recreate = false,
-    } = options;
-    const { onProgress = () => undefined } = options;
+    const { recreate = false, onProgress = () => undefined } = options;
     const wanted = names ?? this.manifest.machines.map((m) => m.name);
     const closure = this.withDependencies(wanted);
     const leftAlone: StartResult[] = [];
@@ -419,11 +435,51 @@ export class Fleet {
         });
     }
     const toStart = closure.filter((n) => !leftAlone.some((r) => r.machine === n));
-    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }, { startVm }] = await Promise.all([
-      import("./ssh-identity.ts"),
-      import("./vm-pool.ts"),
-      import("./start-vm.ts"),
-    ]);
+    // Each start is known to this process's stops from now until it ends.
+    const starts = new Map(
+      toStart.map((name) => {
+        let settle: () => void = () => undefined;
+        const done = new Promise<void>((resolve) => {
+          settle = resolve;
+        });
+        const entry: Starting = { name, cancelled: false, launching: false, done };
+        STARTING.set(vmPaths(this.project, name).state, entry);
+        return [name, { entry, settle }] as const;
+      }),
+    );
+    const ended = (name: string) => {
+      const start = starts.get(name);
+      const key = vmPaths(this.project, name).state;
+      if (start && STARTING.get(key) === start.entry) STARTING.delete(key);
+      start?.settle();
+    };
+    try {
+      return await this.startEach(closure, toStart, leftAlone, starts, ended, options);
+    } finally {
+      for (const name of toStart) ended(name);
+    }
+  }
+
+  /** {@link start}'s second half: starts `toStart` (dependencies first), each cancellable by a stop. */
+  private async startEach(
+    closure: string[],
+    toStart: string[],
+    leftAlone: StartResult[],
+    starts: Map<string, { entry: Starting }>,
+    ended: (name: string) => void,
+    options: StartOptions,
+  ): Promise<StartResult[]> {
+    const {
+      display = "none",
+      fresh = false,
+      keepFailed = false,
+      extraArgs = [],
+      authorizedKeys = [],
+      displayEnv = displayEnvOf(process.env),
+      onProgress = () => undefined,
+    } = options;
+    const [{ authorizedKeysFile, ensureSshIdentity }, { startAll }, { startVm, stoppedBeforeLaunch }] =
+      await Promise.all([import("./ssh-identity.ts"), import("./vm-pool.ts"), import("./start-vm.ts")]);
     const ssh = ensureSshIdentity(this.project);
     const network = privateNetworkOf(this.project);
     const specs: StartSpec[] = toStart.map((name) => {
@@ -434,10 +490,12 @@ export class Fleet {
         machine,
         supervised: this.supervise,
         display,
+        displayEnv,
         fresh,
         keepFailed,
         extraArgs,
         network: machine.network ? network : null,
+        cancelled: () => starts.get(name)?.entry.cancelled ?? false,
         credentials: {
           [GUEST_CONTRACT.sshAuthorizedKeysCredential]: authorizedKeysFile(
             ssh,
@@ -450,11 +508,25 @@ export class Fleet {
     });
     const started =
       specs.length > 0
-        ? await startAll(specs, onProgress, (spec, progress) =>
-            startVm(spec, progress, (watchSpec, watchProgress) =>
-              this.launchInWorker(watchSpec, watchProgress),
-            ),
-          )
+        ? await startAll(specs, onProgress, async (spec, progress) => {
+            const { name } = spec.machine;
+            const entry = starts.get(name)?.entry;
+            try {
+              if (entry?.cancelled) {
+                const stopped = stoppedBeforeLaunch(name);
+                progress({ machine: name, readiness: "stopped", detail: stopped.error ?? "", forwards: [] });
+                return stopped;
+              }
+              if (entry) entry.launching = true;
+              const result = await startVm(spec, progress, (watchSpec, watchProgress) =>
+                this.launchInWorker(watchSpec, watchProgress),
+              );
+              if (entry) entry.result = result;
+              return result;
+            } finally {
+              ended(name);
+            }
+          })
         : [];
     const byName = new Map([...leftAlone, ...started].map((r) => [r.machine, r]));
     return closure.flatMap((n) => byName.get(n) ?? []);
@@ -519,14 +591,57 @@ export class Fleet {
    * their policy) in parallel, each gracefully and bounded.
    */
   async stop(names?: string[], options: { powerdownMs?: number } = {}): Promise<StopReport[]> {
-    const targets = names ?? [...new Set([...this.running(), ...this.restarting()])].sort();
+    const targets =
+      names ?? [...new Set([...this.running(), ...this.restarting(), ...this.startingHere()])].sort();
     return Promise.all(targets.map((name) => this.stopOne(name, options)));
+  }
+
+  /** Names of this project's VMs whose start is in progress in this process. */
+  private startingHere(): string[] {
+    const prefix = join(this.project.stateDir, "vms/");
+    return [...STARTING.entries()].filter(([state]) => state.startsWith(prefix)).map(([, s]) => s.name);
+  }
+
+  /**
+   * Ends the start of `name` in progress in this process, if there is one: one still queued (its
+   * dependencies are starting) will launch nothing; one launching is told through
+   * `stop-requested` (its worker stops the VM) and waited for. Returns how it ended, or null when
+   * no start of it is in progress here, or it got ready first (then it is stopped as usual).
+   */
+  private async cancelStart(name: string, paths: VmPaths): Promise<StopReport | null> {
+    const starting = STARTING.get(paths.state);
+    if (!starting) return null;
+    const started = performance.now();
+    starting.cancelled = true;
+    if (starting.launching) {
+      try {
+        writeFileSync(paths.stopRequest, `${process.pid}\n`, { mode: 0o600 });
+      } catch {
+        // Its directory is not made yet: `cancelled` stops it before the launch.
+      }
+      await starting.done;
+    }
+    const read = starting.result?.pid ? readState(paths) : null;
+    const state = read?.kind === "ok" ? read.state : null;
+    // It got ready first (or failed and was kept, --keep-failed): stopped as usual.
+    if (state?.pid && isSameProcessAlive(state.pid, state.processStartTicks)) return null;
+    // QEMU ran and this start stopped it: the state file says how.
+    const method = state?.stop?.method;
+    return {
+      machine: name,
+      ok: true,
+      method: method ?? "already-stopped",
+      durationMs: performance.now() - started,
+      error: null,
+    };
   }
 
   private async stopOne(name: string, options: { powerdownMs?: number }): Promise<StopReport> {
     const paths = vmPaths(this.project, name);
     const started = performance.now();
     try {
+      const cancelled = await this.cancelStart(name, paths);
+      if (cancelled) return cancelled;
       const [{ withVmLock }, { stopVm }] = await Promise.all([
         import("./vm-lock.ts"),
         import("@nohead/qemu"),

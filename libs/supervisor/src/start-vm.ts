@@ -7,7 +7,13 @@
  * take over from the state file.
  */
 import { existsSync, rmSync, statSync } from "node:fs";
-import { assertHostPortsFree, checkDisk, identityKernelParams, runnerInvocation } from "@nohead/qemu";
+import {
+  assertHostPortsFree,
+  checkDisk,
+  type DisplayEnv,
+  identityKernelParams,
+  runnerInvocation,
+} from "@nohead/qemu";
 import type { BoundForward, HealthResult, ManifestMachine, Readiness } from "@nohead/schema";
 import { NoheadError } from "@nohead/schema";
 import { consoleTail } from "./console-tail.ts";
@@ -16,7 +22,7 @@ import { ensureVmDirs, type Project, vmPaths } from "./project.ts";
 import { readState, setAsideCorruptState } from "./state-store.ts";
 import { withVmLock } from "./vm-lock.ts";
 import { startInWorker } from "./vm-watcher.ts";
-import type { StartProgress, WatchOutcome, WatchSpec } from "./watch-vm.ts";
+import { STOPPED_WHILE_STARTING, type StartProgress, type WatchOutcome, type WatchSpec } from "./watch-vm.ts";
 
 export type { StartProgress } from "./watch-vm.ts";
 
@@ -24,6 +30,8 @@ export interface StartSpec {
   project: Project;
   machine: ManifestMachine;
   display: "none" | "window";
+  /** The display of the command that asked for a window (never the starting process's own). */
+  displayEnv?: DisplayEnv;
   fresh: boolean;
   /** Leave a VM that failed to become ready running, for debugging. */
   keepFailed?: boolean;
@@ -33,6 +41,8 @@ export interface StartSpec {
   network: { group: string; port: number } | null;
   /** Whether its worker keeps watching it once ready (health checks, restart policy). */
   supervised?: boolean;
+  /** True once a stop asked for this start to end: then it launches nothing. */
+  cancelled?: () => boolean;
 }
 
 export interface StartResult {
@@ -57,11 +67,6 @@ export interface StartResult {
 }
 
 /**
- * Starts `spec.machine` and resolves when it is ready or has failed (never rejects for a VM
- * failure). `watch` launches and watches it — in a worker of its own unless the caller (a
- * supervising Fleet, a test) says otherwise.
- */
-/**
  * The result of a machine that failed before anything started it (a dependency that failed, a
  * host that did not answer), with `error` saying why.
  */
@@ -82,6 +87,20 @@ export function failedBeforeStart(machine: string, error: string): StartResult {
   };
 }
 
+/**
+ * The result of a machine whose start a stop ended before anything was launched (`because`: the
+ * reason, default {@link STOPPED_WHILE_STARTING}): `readiness: "stopped"`, not a failure of it.
+ */
+export function stoppedBeforeLaunch(machine: string, because = STOPPED_WHILE_STARTING): StartResult {
+  return { ...failedBeforeStart(machine, because), readiness: "stopped" };
+}
+
+/**
+ * Starts `spec.machine` and resolves when it is ready or has failed (never rejects for a VM
+ * failure). `watch` launches and watches it — in a worker of its own unless the caller (a
+ * supervising Fleet, a test) says otherwise. A stop asked for meanwhile (`spec.cancelled`, then
+ * the `stop-requested` file the worker watches) ends it with `readiness: "stopped"`.
+ */
 export async function startVm(
   spec: StartSpec,
   onProgress: (p: StartProgress) => void,
@@ -168,7 +187,7 @@ export async function startVm(
 
       const privateNetwork =
         spec.network && machine.network ? { ...spec.network, mac: machine.network.mac } : null;
-      const invocation = runnerInvocation({
+      const runner = runnerInvocation({
         disk: paths.disk,
         tmpDir: paths.tmp,
         forwards: machine.forwards,
@@ -186,7 +205,16 @@ export async function startVm(
         kernelParams: identityKernelParams(machine, privateNetwork !== null),
         extraArgs: spec.extraArgs,
       });
+      // Recorded with the invocation: a restart opens its window on the same display.
+      const windowEnv = spec.display === "window" ? (spec.displayEnv ?? {}) : {};
+      const invocation = { ...runner, env: { ...runner.env, ...windowEnv } };
       const supervised = spec.supervised ?? false;
+      // The last moment before launching: a stop asked for by now launches nothing; one asked
+      // for later writes stop-requested (removed above), which the worker watches.
+      if (spec.cancelled?.()) {
+        report("stopped", STOPPED_WHILE_STARTING);
+        return { ...stoppedBeforeLaunch(machine.name), warnings, durationMs: performance.now() - started };
+      }
       return finish(
         await watch(
           {

@@ -13,8 +13,10 @@ import { readProcStat } from "./process-identity.ts";
 import { projectAt } from "./project.ts";
 import {
   ensureSupervisor,
+  launchSupervisor,
   liveSupervisor,
   releaseSupervisor,
+  SUPERVISOR_LOG_MAX_BYTES,
   socketProblem,
   supervisorPaths,
   takeSupervisorLock,
@@ -90,6 +92,28 @@ describe("ensureSupervisor", () => {
       "the project's supervisor did not answer on its socket within 0.6 s",
     );
     expect((error as NoheadError).hint).toBe(`its log ${paths.log} says:\n  cannot start: no luck`);
+  });
+});
+
+describe("the supervisor's log", () => {
+  test("over 1 MiB, a launch moves it to .1 (replacing the old one) and starts a new one", async () => {
+    const { project, paths } = newProject();
+    writeFileSync(`${paths.log}.1`, "the oldest lines\n");
+    const big = `${"x".repeat(SUPERVISOR_LOG_MAX_BYTES)}\nlast line of the big log\n`;
+    writeFileSync(paths.log, big);
+    launchSupervisor(project, ["sh", "-c", "echo fresh start", "supervise"]);
+    for (let i = 0; i < 200 && readFileSync(paths.log, "utf8") === ""; i++) await Bun.sleep(10);
+    expect(readFileSync(paths.log, "utf8")).toBe("fresh start\n");
+    expect(readFileSync(`${paths.log}.1`, "utf8")).toBe(big);
+  });
+
+  test("up to 1 MiB, it is kept and appended to", async () => {
+    const { project, paths } = newProject();
+    writeFileSync(paths.log, "earlier run\n");
+    launchSupervisor(project, ["sh", "-c", "echo next run", "supervise"]);
+    for (let i = 0; i < 200 && readFileSync(paths.log, "utf8") === "earlier run\n"; i++) await Bun.sleep(10);
+    expect(readFileSync(paths.log, "utf8")).toBe("earlier run\nnext run\n");
+    expect(existsSync(`${paths.log}.1`)).toBe(false);
   });
 });
 

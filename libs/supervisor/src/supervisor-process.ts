@@ -15,6 +15,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -41,6 +42,21 @@ export function supervisorPaths(project: Project) {
   };
 }
 export type SupervisorPaths = ReturnType<typeof supervisorPaths>;
+
+/** A supervisor.log larger than this is moved to `supervisor.log.1` when a supervisor starts. */
+export const SUPERVISOR_LOG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Keeps the supervisor's log bounded: one over {@link SUPERVISOR_LOG_MAX_BYTES} becomes
+ * `<log>.1` (replacing the previous one), so the log and its one old copy stay about 2 MiB at most.
+ */
+export function rotateSupervisorLog(log: string, maxBytes = SUPERVISOR_LOG_MAX_BYTES): void {
+  try {
+    if (statSync(log).size > maxBytes) renameSync(log, `${log}.1`);
+  } catch {
+    // No log yet.
+  }
+}
 
 /** "pid startTicks" of this process, as the lock and record hold it. */
 function ownIdentity(): { pid: number; ticks: string | null } {
@@ -179,6 +195,7 @@ export async function supervisorAnswers(socket: string): Promise<boolean> {
 export function launchSupervisor(project: Project, command: string[]): number {
   const paths = supervisorPaths(project);
   mkdirSync(project.stateDir, { recursive: true, mode: 0o700 });
+  rotateSupervisorLog(paths.log);
   const log = openSync(paths.log, "a", 0o600);
   try {
     const child = Bun.spawn([...command, "--state-dir", project.stateDir], {
@@ -241,6 +258,7 @@ export async function ensureSupervisor(
         },
       );
     }
-    await Bun.sleep(25);
+    // Often: the wait is a Bun process's start (~0.1 s), and each look is a file read or one request.
+    await Bun.sleep(5);
   }
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { ManifestMachine, VmState, VmStateFile } from "@nohead/schema";
 import { isSameProcessAlive, readProcStat } from "./process-identity.ts";
 import { projectAt, vmPaths } from "./project.ts";
-import type { StartResult, StartSpec } from "./start-vm.ts";
+import { type StartResult, type StartSpec, stoppedBeforeLaunch } from "./start-vm.ts";
 import { readState, setAsideCorruptState } from "./state-store.ts";
 import { startAll } from "./vm-pool.ts";
 import { vmStatus } from "./vm-status.ts";
@@ -176,5 +176,25 @@ describe("dependency ordering", () => {
     expect(web?.ok).toBe(false);
     expect(web?.error).toBe("not started: db is not ready");
     expect(results.find((r) => r.machine === "cache")?.ok).toBe(true);
+  });
+
+  test("when a stop ended a dependency's start, its dependents are not started and are stopped too", async () => {
+    const started: string[] = [];
+    const seen: string[] = [];
+    const start = async (s: StartSpec) => {
+      started.push(s.machine.name);
+      return s.machine.name === "db" ? stoppedBeforeLaunch("db") : result(s.machine.name, true);
+    };
+    const results = await startAll(
+      [spec("web", ["db"]), spec("db")],
+      (p) => seen.push(`${p.machine} ${p.readiness}`),
+      start,
+    );
+    expect(started).toEqual(["db"]);
+    expect(results.map((r) => [r.machine, r.ok, r.readiness, r.error])).toEqual([
+      ["web", false, "stopped", "not started: db was stopped while starting"],
+      ["db", false, "stopped", "stopped while it was starting (a stop was asked for)"],
+    ]);
+    expect(seen).toEqual(["web stopped"]);
   });
 });

@@ -396,8 +396,17 @@ export class VmLife {
       if (this.stopOptions) {
         // The stop came during the restart, which stopped the half-started VM.
         const method = launch.stopped?.method ?? "already-stopped";
-        this.save({ readiness: "stopped", stop: { method, at: now(), durationMs: 0 }, watcher: null });
-        this.emit({ type: "stop", machine: machine.name, at: now(), reason: "stopped by a command", method });
+        if (launch.outcome.readiness !== "stopped") {
+          // (A stopped launch has recorded and announced it already.)
+          this.save({ readiness: "stopped", stop: { method, at: now(), durationMs: 0 }, watcher: null });
+          this.emit({
+            type: "stop",
+            machine: machine.name,
+            at: now(),
+            reason: "stopped by a command",
+            method,
+          });
+        }
         this.resolveStop(launch.stopped ?? { method, durationMs: 0 });
         return { kind: "stopped" };
       }

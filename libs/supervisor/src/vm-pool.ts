@@ -10,6 +10,7 @@ import {
   type StartSpec,
   startVm,
   failedBeforeStart,
+  stoppedBeforeLaunch,
 } from "./start-vm.ts";
 
 /** A result for a VM that was never started because a dependency failed. */
@@ -37,10 +38,15 @@ export async function startAll(
       // Dependencies outside this start (not in `specs`) are assumed to be handled by the caller.
       const deps = spec.machine.dependsOn.filter((d) => byName.has(d));
       const depResults = await Promise.all(deps.map(resultOf));
-      const failed = depResults.filter((r) => !r.ok).map((r) => r.machine);
-      if (failed.length > 0) {
-        const result = skipped(name, `${failed.join(", ")} ${failed.length === 1 ? "is" : "are"} not ready`);
-        onProgress({ machine: name, readiness: "failed", detail: result.error ?? "", forwards: [] });
+      const notReady = depResults.filter((r) => !r.ok);
+      if (notReady.length > 0) {
+        const names = notReady.map((r) => r.machine).join(", ");
+        const one = notReady.length === 1;
+        // Dependencies a stop ended: this start ends too, as stopped, not as a failure.
+        const result = notReady.every((r) => r.readiness === "stopped")
+          ? stoppedBeforeLaunch(name, `not started: ${names} ${one ? "was" : "were"} stopped while starting`)
+          : skipped(name, `${names} ${one ? "is" : "are"} not ready`);
+        onProgress({ machine: name, readiness: result.readiness, detail: result.error ?? "", forwards: [] });
         return result;
       }
       if (deps.length > 0)

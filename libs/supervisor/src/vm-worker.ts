@@ -6,6 +6,7 @@
  *
  * One VM per worker: the module's state is that VM's.
  */
+import { existsSync } from "node:fs";
 import * as Comlink from "comlink";
 import type { StopOptions, StopResult } from "@nohead/qemu";
 import type { FleetEvent, VmState } from "@nohead/schema";
@@ -27,10 +28,16 @@ const api = {
     onEvent = listener;
   },
 
-  /** Launches the VM and resolves once it is ready or failed; a supervised one stays watched. */
+  /**
+   * Launches the VM and resolves once it is ready or failed — or stopped, when a stop asked for
+   * it meanwhile (the start removed `stop-requested`; a stop writes it) — a supervised one stays
+   * watched.
+   */
   start: releasingProgress(
     async (spec: WatchSpec, onProgress: (p: StartProgress) => void): Promise<WatchOutcome> => {
-      const launch = await launchVm(spec, onProgress, emit);
+      const launch = await launchVm(spec, onProgress, emit, {
+        shouldAbort: () => existsSync(spec.paths.stopRequest),
+      });
       if (spec.supervised && launch.outcome.readiness === "ready" && launch.state) {
         life = new VmLife(spec, launch.state, emit);
       }

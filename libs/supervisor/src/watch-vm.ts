@@ -76,9 +76,15 @@ export interface StartProgress {
   warning?: string;
 }
 
-/** How the watch ended: ready, or failed (and stopped again) with the reason. */
+/** Why a start ended without ready when a stop asked for it (`error` of its result). */
+export const STOPPED_WHILE_STARTING = "stopped while it was starting (a stop was asked for)";
+
+/**
+ * How the watch ended: ready, failed (and stopped again) with the reason, or stopped because a
+ * stop was asked for while it started.
+ */
 export interface WatchOutcome {
-  readiness: "ready" | "failed";
+  readiness: "ready" | "failed" | "stopped";
   /** QEMU's pid (null when the runner could not be started at all). */
   pid: number | null;
   forwards: BoundForward[];
@@ -254,6 +260,32 @@ export async function launchVm(
     if (checked) emit({ type: "healthy", machine: machine.name, at: now(), reason: null, health });
     return { outcome: { readiness: "ready", pid, forwards, health, error: null }, state, stopped: null };
   } catch (error) {
+    if (shouldAbort()) {
+      // A stop came while it started: stop it (the guest may not be up to hear ACPI) and say so.
+      const stopped = await stopVm(
+        { pid, qmpSocket: paths.qmp, isAlive },
+        { powerdownMs: 2000, stepMs: 3000 },
+      );
+      save({
+        readiness: "stopped",
+        healthStatus: null,
+        watcher: null,
+        stop: { method: stopped.method, at: now(), durationMs: stopped.durationMs },
+      });
+      report("stopped", STOPPED_WHILE_STARTING);
+      emit({
+        type: "stop",
+        machine: machine.name,
+        at: now(),
+        reason: STOPPED_WHILE_STARTING,
+        method: stopped.method,
+      });
+      return {
+        outcome: { readiness: "stopped", pid, forwards, health, error: STOPPED_WHILE_STARTING },
+        state,
+        stopped,
+      };
+    }
     const message = withDoctorHint(error);
     if (error instanceof ReadinessError && error.health.length > 0) health = error.health;
     if (spec.keepFailed && isAlive()) {

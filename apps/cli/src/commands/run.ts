@@ -8,6 +8,7 @@
 
 import { readFileSync, writeSync } from "node:fs";
 import { type HostStartOptions, LOCAL_HOST } from "@nohead/hosts";
+import { displayEnvOf } from "@nohead/qemu/display-env";
 import type { ManifestMachine, RestartPolicy } from "@nohead/schema";
 import { usageError } from "@nohead/schema";
 import { ensureSshIdentity, type Fleet, failedBeforeStart, type StartResult } from "@nohead/supervisor";
@@ -67,6 +68,7 @@ export async function startAndReport(
   const machines = fleet.withDependencies(wanted).map((n) => fleet.machine(n));
   const results = await startOnTheirHosts(fleet, machines, options.host, {
     display: displayOf(options),
+    displayEnv: displayEnvOf(process.env),
     fresh: options.fresh ?? false,
     keepFailed: options.keepFailed ?? false,
     recreate,
@@ -96,7 +98,8 @@ export function interruptedMessage(running: string[], starting: string[], result
     ...(starting.length > 0 ? [`${are(starting)} still starting in the project's supervisor`] : []),
   ];
   if (parts.length === 0) return "interrupted: no VM of this project is running";
-  return `interrupted: ${parts.join("; ")}; stop them with \`${stop}\`${starting.length > 0 ? " once they are up" : ""}`;
+  // A stop also ends the starts still in progress (the supervisor cancels them).
+  return `interrupted: ${parts.join("; ")}; stop them with \`${stop}\``;
 }
 
 /**

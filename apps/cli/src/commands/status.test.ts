@@ -62,6 +62,22 @@ describe("nohead status", () => {
       alive: state("alive", sleeper.pid ?? 0, ticks, "ready"),
       gone: state("gone", 1 << 22, "1", "booted"),
     });
+    const first = await runCli(["status", "--json"], { cwd: dir });
+    expect(first.exitCode).toBe(0);
+    // A VM runs here and no supervisor did: status started one (once), which adopts the VM.
+    const supervisor = JSON.parse(first.stdout).supervisor as { pid: number };
+    expect(supervisor.pid).toBeGreaterThan(0);
+    supervisors.push(supervisor.pid);
+    const watcherOf = () => {
+      try {
+        return JSON.parse(readFileSync(join(dir, ".nohead/vms/alive/state.json"), "utf8")).watcher?.pid;
+      } catch {
+        return undefined; // mid-write
+      }
+    };
+    for (let i = 0; i < 100 && watcherOf() !== supervisor.pid; i++) await Bun.sleep(100);
+    expect(watcherOf()).toBe(supervisor.pid);
+    // Compared once it adopted: both read the same state (the watcher included).
     const fast = await runCli(["status", "--json"], { cwd: dir });
     const full = await runCli(["status", "alive", "gone", "--json"], { cwd: dir });
     expect(fast.exitCode).toBe(0);
@@ -69,11 +85,8 @@ describe("nohead status", () => {
     const strip = (text: string) =>
       (JSON.parse(text).machines as Record<string, unknown>[]).map(({ uptimeSeconds: _u, ...rest }) => rest);
     expect(strip(fast.stdout)).toEqual(strip(full.stdout));
-    // A VM runs here and no supervisor did: status started one (once) and both report it.
-    const supervisor = JSON.parse(fast.stdout).supervisor as { pid: number };
-    expect(supervisor.pid).toBeGreaterThan(0);
+    expect(JSON.parse(fast.stdout).supervisor).toEqual(supervisor);
     expect(JSON.parse(full.stdout).supervisor).toEqual(supervisor);
-    supervisors.push(supervisor.pid);
     const [alive, gone] = JSON.parse(fast.stdout).machines;
     expect(alive).toMatchObject({
       name: "alive",

@@ -1,5 +1,5 @@
 /** `nohead supervise --state-dir D` (hidden): the project's supervisor, started by other commands. */
-import { runSupervisor } from "@nohead/agent";
+import { runSupervisor } from "@nohead/agent/supervise";
 import type { GlobalOptions } from "../program.ts";
 
 export async function run([options]: unknown[], _globals: GlobalOptions): Promise<number> {

@@ -29,6 +29,12 @@ export const OpenSshPublicKey = z
     "must be one OpenSSH public key line (such as the contents of id_ed25519.pub): type, base64 key, optional comment",
   );
 
+/** A display variable's value: one printable line (it goes into QEMU's environment). */
+const DisplayValue = z
+  .string()
+  .max(MAX_ARG)
+  .regex(/^[ -~]+$/, "must be one line of printable ASCII");
+
 /** `POST /v1/vms/start` before the host-specific checks of {@link startRequestSchema}. */
 export const StartRequest = z.strictObject({
   machines: z.array(ManifestMachine).min(1).max(64).describe("The machines to start (manifest entries)"),
@@ -37,6 +43,16 @@ export const StartRequest = z.strictObject({
     .optional()
     .describe(
       "`none` (headless, default); `window` only where the host shows windows (the local supervisor)",
+    ),
+  displayEnv: z
+    .strictObject({
+      DISPLAY: DisplayValue.optional(),
+      WAYLAND_DISPLAY: DisplayValue.optional(),
+      XAUTHORITY: DisplayValue.optional(),
+    })
+    .optional()
+    .describe(
+      "With `display: window`: the client's display (its DISPLAY, WAYLAND_DISPLAY, XAUTHORITY); none given: no display (QEMU falls back to VNC)",
     ),
   fresh: z.boolean().optional().describe("Recreate the machines' disks"),
   restart: RestartPolicy.optional().describe("This restart policy instead of each machine's"),
@@ -103,6 +119,13 @@ export function startRequestSchema(checks: StartChecks) {
           ctx.addIssue({ code: "custom", path: ["qemuArgs", index], message });
         }
       }
+    }
+    if (body.displayEnv && !checks.allowWindows) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["displayEnv"],
+        message: "this host runs machines headless; it takes no display",
+      });
     }
     if (body.display === "window" && !checks.allowWindows) {
       ctx.addIssue({

@@ -154,6 +154,7 @@ describe("start request validation", () => {
     ["a system outside the store", { machines: [machine({ system: "/etc" })] }, "machines.0.system"],
     ["qemuArgs (not allowed here)", { machines: [machine()], qemuArgs: ["-snapshot"] }, "qemuArgs"],
     ["a window", { machines: [machine()], display: "window" }, "display"],
+    ["a display", { machines: [machine()], displayEnv: { DISPLAY: ":0" } }, "displayEnv"],
     ["the same machine twice", { machines: [machine(), machine()] }, "machines.1.name"],
     [
       "an authorized key that is not an OpenSSH public key line",

@@ -26,7 +26,6 @@ import {
 } from "./agent-api.ts";
 import { followConsole } from "@nohead/supervisor";
 import { errorAnswer, onAgentError, onAgentNotFound } from "./error-response.ts";
-import { buildFlake, clientOutcome } from "./flake-build.ts";
 import { flakePattern, flakeRefProblem } from "./flake-policy.ts";
 import type { MachineStore } from "./machine-store.ts";
 import { parseTrustedKey } from "./nix-signature.ts";
@@ -236,6 +235,8 @@ export function createApp(options: AgentAppOptions) {
       const names = body.machines.map((m) => m.name);
       const start: StartOptions = {
         display: body.display ?? "none",
+        // The client's display, never this server's own (inherited from whoever started it).
+        displayEnv: body.displayEnv ?? {},
         fresh: body.fresh ?? false,
         recreate: body.recreate ?? false,
         keepFailed: body.keepFailed ?? false,
@@ -371,6 +372,8 @@ export function createApp(options: AgentAppOptions) {
       throw new HTTPException(403, { message: problem });
     }
     return eventStream(c, async (send) => {
+      // Loaded here: Nix builds (execa, nixgen) are an agent's rare request, not a supervisor's.
+      const { buildFlake, clientOutcome } = await import("./flake-build.ts");
       const { outcome, manifest } = await buildFlake(flake, buildsDir, (event) => send("build", event));
       if (outcome.error || outcome.failed.length > 0) {
         console.error(

@@ -75,7 +75,16 @@ export const PAGE_SCRIPT = String.raw`
     if (s < 86400) return Math.floor(s / 3600) + "h " + pad(Math.floor((s % 3600) / 60)) + "m";
     return Math.floor(s / 86400) + "d " + Math.floor((s % 86400) / 3600) + "h";
   }
-  const health = (hs) => hs.map((h) => h.check + " " + (h.ok ? "\u2713" : "\u2717")).join(" \u00b7 ");
+  // The live verdict of the VM's watcher ("healthy"), as nohead status shows it; an unhealthy
+  // VM also says which checks fail and what they got.
+  function health(vm) {
+    if (vm.condition !== "running" || vm.health.length === 0) return "";
+    if (vm.healthy === null) return "starting";
+    if (vm.healthy) return "healthy";
+    const failing = vm.health.filter((h) => !h.ok).map((h) => h.check + ": " + h.detail).join("; ");
+    return "unhealthy" + (failing ? " \u2014 " + failing : "");
+  }
+  const healthClass = (vm) => "health" + (vm.healthy === true ? " healthy" : vm.healthy === false ? " unhealthy" : "");
   const ports = (fs) => fs.map((f) => f.name + " " + f.hostAddress + ":" + f.hostPort + "\u2192" + f.guestPort).join(", ");
 
   function cell(text, cls) {
@@ -116,7 +125,9 @@ export const PAGE_SCRIPT = String.raw`
     }
     tr.appendChild(state);
     tr.appendChild(cell(vm.readiness, "readiness"));
-    tr.appendChild(cell(vm.condition === "running" ? health(vm.health) : "", "health"));
+    const checked = cell(health(vm), healthClass(vm));
+    if (vm.lastHealthCheck) checked.title = "last check " + vm.lastHealthCheck;
+    tr.appendChild(checked);
     tr.appendChild(cell(vm.pid, "pid"));
     tr.appendChild(cell(vm.condition === "running" ? ports(vm.forwards) : "", "ports"));
     tr.appendChild(cell(uptime(vm.uptimeSeconds), "uptime"));

@@ -18,6 +18,8 @@ tr.selected td { background: rgba(127, 127, 127, .12); }
 .problem { color: var(--bad); font-size: .85rem; }
 .detail { color: var(--muted); font-size: .8rem; }
 .health { font-size: .85rem; }
+.health.healthy { color: var(--ok); }
+.health.unhealthy { color: var(--bad); }
 .ports { font-family: ui-monospace, monospace; font-size: .85rem; }
 button { font: inherit; padding: .15rem .6rem; border-radius: 4px; border: 1px solid var(--line); background: transparent; cursor: pointer; }
 button:hover { border-color: var(--muted); }
