@@ -82,16 +82,17 @@ export async function runallRound(
   const leftovers = await reapQemuUnder(projectDir);
   if (failure !== undefined || run === undefined) throw failure;
 
-  if (run.outputMs === null || (!run.hung && run.exitCode !== 0)) {
+  if (run.outputMs === null || !isCompleteJson(run.stdout)) {
     throw new Error(
       `nohead runall failed (exit ${run.exitCode}): ${run.stderr.trim().slice(-800)}${run.stdout.slice(-800)}`,
     );
   }
+  // A failed VM is named with its error: with many VMs the output's tail is only the last ones.
   const started = JSON.parse(run.stdout) as RunallOutput;
   const failed = started.machines.filter((m) => !m.ok);
-  if (started.machines.length !== count || failed.length > 0) {
+  if (started.machines.length !== count || failed.length > 0 || (!run.hung && run.exitCode !== 0)) {
     throw new Error(
-      `nohead runall started ${started.machines.length} of ${count} VMs; failed: ` +
+      `nohead runall (exit ${run.exitCode}) started ${started.machines.length} of ${count} VMs; failed: ` +
         failed.map((m) => `${m.machine}: ${m.error}`).join("; "),
     );
   }
