@@ -2,7 +2,8 @@
  * A Slurm cluster as a Host: the machines placed on it run in pilot jobs — `sbatch` of
  * `nohead agent serve`, sized to the machines packed into each (pack-machines.ts) — and start on
  * each job's agent exactly as on any agent (ApiHost). Status adds each VM's job and node, and a VM
- * whose job Slurm ended shows Slurm's reason; stopping ends the jobs that hold no running VM.
+ * whose job Slurm ended shows Slurm's reason; a job lives as long as it holds machines: a stop
+ * that stopped all of them ends it, and a start cancels the live jobs left holding none.
  * nohead never schedules: Slurm decides where and when each job runs (docs/slurm.md).
  */
 import { randomBytes } from "node:crypto";
