@@ -24,9 +24,16 @@ export interface AgentProcess {
  * @example
  * const agent = await spawnAgent(["--token-file", file, "--state-dir", dir]);
  */
-export async function spawnAgent(args: string[], { timeoutMs = 30_000 } = {}): Promise<AgentProcess> {
+export async function spawnAgent(
+  args: string[],
+  {
+    timeoutMs = 30_000,
+    env = process.env,
+  }: { timeoutMs?: number; env?: Record<string, string | undefined> } = {},
+): Promise<AgentProcess> {
   const child = Bun.spawn([...SERVE, "--listen", "127.0.0.1:0", ...args], {
     cwd: REPO_ROOT,
+    env,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -1,7 +1,10 @@
 /**
  * End to end on a real single-node Slurm cluster (tests/support/slurm-cluster.ts): two fixture VMs
  * placed on a Slurm host start in one pilot job through the real CLI (`nohead runall`), status
- * shows their job and node, exec reaches them, stopall leaves no job and no QEMU; a job cancelled
+ * shows their job and node, exec reaches them; the job's agent has no XDG_RUNTIME_DIR and its VMs
+ * are on the project's private network; `stop node-1` leaves another (pending) job alone; a runall
+ * interrupted before it read the agent is taken over by the next one (no second job); a job whose
+ * agent does not answer fails only its own machines; stopall leaves no job and no QEMU; a job cancelled
  * from outside shows its VMs stopped with Slurm's reason and runall places them again (that time
  * with the agent on the node's network, reached at the node's NodeAddr); a cluster
  * whose controller is down is one clear error naming the host. Skipped where Slurm cannot run
@@ -9,8 +12,19 @@
  * closures "copy", a test sshd stands for the node's SSH and receives the closures.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { privateNetworkOf, projectAt } from "@nohead/supervisor";
 import { hostsChecks } from "../../apps/cli/src/doctor/hosts-check.ts";
 import { type FixtureFleet, makeFixtureFleet } from "../support/fixture-fleet.ts";
 import { fixtureInStore } from "../support/fixture-in-store.ts";
@@ -37,8 +51,21 @@ interface StatusJson {
   }[];
 }
 
+/** The CLI's own runtime dir: valid here, but a node may not have it, so it must not reach the jobs. */
+let runtimeDir: string;
 const cli = (args: string[]) =>
-  runCli(args, { cwd: fixture.projectDir, env: { SLURM_CONF: cluster.conf }, timeoutMs: SLOW_MS });
+  runCli(args, {
+    cwd: fixture.projectDir,
+    env: { SLURM_CONF: cluster.conf, XDG_RUNTIME_DIR: runtimeDir },
+    timeoutMs: SLOW_MS,
+  });
+
+interface JobsFile {
+  jobs: { jobId: string; dir: string; node: string | null; url: string | null; machines: string[] }[];
+}
+const jobsFile = () => join(fixture.projectDir, ".nohead", "slurm", "cluster", "jobs.json");
+const readJobs = (): JobsFile => JSON.parse(readFileSync(jobsFile(), "utf8"));
+const writeJobs = (jobs: JobsFile) => writeFileSync(jobsFile(), JSON.stringify(jobs));
 
 /** The project's hosts file: the cluster, its agents on loopback or on the node's address. */
 function writeHostsFile(
@@ -75,6 +102,8 @@ async function status(): Promise<StatusJson["machines"]> {
 describe("a Slurm host", () => {
   beforeAll(async () => {
     cluster = await startSlurmCluster();
+    runtimeDir = mkdtempSync(join(tmpdir(), "nohead-xdg-"));
+    chmodSync(runtimeDir, 0o700);
     fixture = await fixtureInStore(
       await makeFixtureFleet(`{ ... }: { node = { count = 2; host = "cluster"; }; }`),
     );
@@ -87,10 +116,11 @@ describe("a Slurm host", () => {
     await sshd?.stop();
     for (const pid of fixture ? qemuUsing([fixture.projectDir]) : []) process.kill(pid, "SIGKILL");
     if (fixture) rmSync(fixture.projectDir, { recursive: true, force: true });
+    if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
   }, SLOW_MS);
 
   test(
-    "runall starts both VMs in one pilot job; status shows job and node; exec works; stopall ends the job",
+    "runall starts both VMs in one pilot job; status shows job and node; exec works; stop leaves other jobs alone; runall takes a job over; a dead agent fails only its machines; stopall ends the jobs",
     async () => {
       const run = await cli(["runall", "--json"]);
       expect(run.stderr).toBe("");
@@ -112,16 +142,91 @@ describe("a Slurm host", () => {
       expect(qemuUsing([fixture.projectDir])).toHaveLength(2);
       // The job's directory holds its agent's token and address, for this user only.
       const pilots = join(fixture.projectDir, ".nohead", "slurm", "cluster");
-      const [record] = (
-        JSON.parse(readFileSync(join(pilots, "jobs.json"), "utf8")) as {
-          jobs: { jobId: string; dir: string; node: string; machines: string[] }[];
-        }
-      ).jobs;
+      const [record] = readJobs().jobs;
       expect(record).toMatchObject({ jobId, node: cluster.node, machines: ["node-1", "node-2"] });
       const dir = record?.dir as string;
       expect([dir, join(dir, "token"), join(dir, "agent.json")].map((f) => statSync(f).mode & 0o777)).toEqual(
         [0o700, 0o600, 0o600],
       );
+
+      // The job's agent got neither the CLI's runtime dir (the node may have none) …
+      const ready = JSON.parse(readFileSync(join(dir, "agent.json"), "utf8")) as {
+        pid: number;
+        node: string;
+      };
+      expect(ready.node).toBe(cluster.node);
+      const agentEnv = readFileSync(`/proc/${ready.pid}/environ`, "utf8").split("\0");
+      expect(agentEnv.filter((v) => v.startsWith("XDG_RUNTIME_DIR="))).toEqual([]);
+      // … and its VMs are on the project's private network, as any other job's of this project.
+      const { group, port } = privateNetworkOf(
+        projectAt(fixture.projectDir, join(fixture.projectDir, ".nohead")),
+      );
+      for (const pid of qemuUsing([fixture.projectDir]))
+        expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain(`mcast=${group}:${port}`);
+
+      // Another job, still pending (another command waits for its agent), holding other machines:
+      // stopping node-1 leaves it alone.
+      const other = Bun.spawnSync(["sbatch", "--parsable", "--begin=now+3600", "--wrap=sleep 1"], {
+        env: cluster.env,
+      });
+      const otherId = other.stdout.toString().trim();
+      const otherDir = join(pilots, "0badc0de");
+      mkdirSync(otherDir, { mode: 0o700 });
+      const saved = readJobs();
+      writeJobs({
+        jobs: [
+          ...saved.jobs,
+          {
+            ...(saved.jobs[0] as JobsFile["jobs"][0]),
+            jobId: otherId,
+            dir: otherDir,
+            node: null,
+            url: null,
+            machines: ["other"],
+          },
+        ],
+      });
+      expect((await cli(["stop", "node-1"])).exitCode).toBe(0);
+      expect((await squeue()).sort()).toEqual([`${jobId} RUNNING`, `${otherId} PENDING`].sort());
+      expect(readJobs().jobs.map((j) => [j.jobId, j.machines])).toEqual([
+        [jobId, ["node-1", "node-2"]],
+        [otherId, ["other"]],
+      ]);
+      Bun.spawnSync(["scancel", otherId], { env: cluster.env });
+      writeJobs(saved);
+      rmSync(otherDir, { recursive: true });
+
+      // A runall interrupted before it read the job's agent.json: the next one takes the job over
+      // (no second job), and starts node-1 again there.
+      writeJobs({ jobs: saved.jobs.map((j) => ({ ...j, url: null, node: null })) });
+      const again = await cli(["runall"]);
+      expect(again.exitCode).toBe(0);
+      expect(await squeue()).toEqual([`${jobId} RUNNING`]);
+      expect(readJobs().jobs.map((j) => [j.jobId, j.url, j.machines])).toEqual([
+        [jobId, record?.url ?? null, ["node-1", "node-2"]],
+      ]);
+      expect((await status()).map((s) => [s.name, s.condition, s.slurmJob?.jobId])).toEqual([
+        ["node-1", "running", jobId],
+        ["node-2", "running", jobId],
+      ]);
+
+      // A job whose agent does not answer fails its own machine (node-2), with the reason; the
+      // other job's machine (node-1, in a new job here) still starts and says so.
+      writeJobs({
+        jobs: saved.jobs.map((j) => ({ ...j, url: "http://127.0.0.1:9", machines: ["node-2"] })),
+      });
+      const dead = await cli(["runall", "--json"]);
+      expect(dead.exitCode).toBe(1);
+      const deadReport = JSON.parse(dead.stdout) as {
+        machines: { machine: string; ok: boolean; error: string | null }[];
+      };
+      const byName = Object.fromEntries(deadReport.machines.map((m) => [m.machine, m]));
+      expect([byName["node-1"]?.ok, byName["node-2"]?.ok]).toEqual([true, false]);
+      expect(byName["node-2"]?.error).toContain("127.0.0.1:9");
+      const [newJob] = readJobs().jobs.filter((j) => j.jobId !== jobId);
+      expect(newJob?.machines).toEqual(["node-1"]);
+      // Back to the truth for the stop: the first job holds both (node-1's first VM runs there too).
+      writeJobs({ jobs: [...saved.jobs, newJob as JobsFile["jobs"][0]] });
 
       const stop = await cli(["stopall"]);
       expect(stop.exitCode).toBe(0);
@@ -134,7 +239,7 @@ describe("a Slurm host", () => {
         ["node-2", "stopped"],
       ]);
     },
-    SLOW_MS,
+    3 * SLOW_MS,
   );
 
   test(
@@ -151,7 +256,8 @@ describe("a Slurm host", () => {
       ).jobs;
       expect(record?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(readFileSync(join(record?.dir as string, "agent.json"), "utf8")).toMatch(
-        /"url":"http:\/\/0\.0\.0\.0:\d+"/,
+        // It listens on the node's NodeAddr only (127.0.0.1 here), not on every interface.
+        /"url": "http:\/\/127\.0\.0\.1:\d+"/,
       );
       const [first] = (await squeue()).map((line) => line.split(" ")[0]);
       await Bun.spawn(["scancel", first as string], { env: cluster.env }).exited;
@@ -261,7 +367,7 @@ describe("a Slurm host", () => {
         expect(down?.detail).toStartWith("host cluster: the Slurm cluster does not answer (sinfo: ");
         const run = await cli(["runall"]);
         expect(run.exitCode).toBe(1);
-        expect(run.stderr).toContain("✖ host cluster: the Slurm cluster does not answer (scontrol:");
+        expect(run.stderr).toContain("✖ host cluster: the Slurm cluster does not answer (squeue:");
         expect(run.stderr).toContain("Unable to contact slurm controller");
         const shown = await status();
         expect(

@@ -3,9 +3,18 @@
  * token, opens the state dir (re-adopting the VMs already running there) and serves the app.
  * `nohead agent serve` (the CLI, whose table declares its flags) calls {@link runAgentUntilSignal}.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { NoheadError } from "@nohead/schema";
-import { createApp, openAgentFleet, resolveToken, serveApp } from "@nohead/hosts";
+import { writeJsonAtomic } from "@nohead/schema/write-json-atomic";
+import {
+  AgentReady,
+  createApp,
+  openAgentFleet,
+  resolveToken,
+  serveApp,
+  slurmNodeAddress,
+} from "@nohead/hosts";
 import { AGENT_VERSION } from "./agent-version.ts";
 import { defaultAgentStateDir } from "./default-state-dir.ts";
 import { checkListenSecurity, parseListen } from "./listen-address.ts";
@@ -51,8 +60,18 @@ export interface ServeAgentOptions {
    * tells the CLI where its agent answers (docs/slurm.md).
    */
   readyFile?: string;
-  /** On SIGTERM/SIGINT, stop this agent's VMs before exiting (a Slurm pilot job: its end is theirs). */
+  /**
+   * On SIGTERM/SIGINT, stop this agent's VMs before exiting (a Slurm pilot job: its end is theirs);
+   * on SIGUSR1 (Slurm's warning before the job's time limit), stop them and keep serving.
+   */
   stopVmsOnExit?: boolean;
+  /** Put the VMs on this project's private network (8 hex digits; a Slurm pilot job's client). */
+  networkId?: string;
+  /**
+   * Listen on the address of the Slurm node running this job (its NodeAddr, SLURMD_NODENAME's),
+   * on `listen`'s port, rather than on `listen`'s host: a pilot job's agent on the cluster network.
+   */
+  onSlurmNode?: boolean;
 }
 
 export interface RunningAgent {
@@ -90,7 +109,10 @@ export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
   const { token, source } = options.token
     ? { token: options.token, source: "given" }
     : resolveToken(options.tokenFile);
-  const { fleet, machines } = openAgentFleet(stateDir);
+  const { fleet, machines } = openAgentFleet(
+    stateDir,
+    options.networkId ? { networkId: options.networkId } : {},
+  );
   // The VMs it ran before a restart (or a SIGKILL) run on: its workers take them over again.
   void fleet.adopt().then((reports) => {
     for (const r of reports)
@@ -136,13 +158,13 @@ export function serveAgent(options: ServeAgentOptions = {}): RunningAgent {
 }
 
 /**
- * Writes where the agent answers to `file`, 0600 and whole (a temp file renamed), so a reader
- * never sees half of it.
+ * Writes where the agent answers to `file`, 0600 and whole, in the shape its reader parses
+ * (`AgentReady`). The node is Slurm's name of it (SLURMD_NODENAME, what `scontrol show node`
+ * takes), else this machine's host name.
  */
 function writeReadyFile(file: string, url: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ url, node: hostName(), pid: process.pid })}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  const node = process.env.SLURMD_NODENAME || hostname();
+  writeJsonAtomic(file, AgentReady.parse({ url, node, pid: process.pid }));
 }
 
 function hostName(): string {
@@ -153,14 +175,43 @@ function hostName(): string {
   }
 }
 
+/**
+ * `options` with `listen` on the Slurm node's own address when `onSlurmNode` (resolved here, as
+ * the CLI resolves it to reach the agent).
+ */
+async function withSlurmNodeAddress(options: ServeAgentOptions): Promise<ServeAgentOptions> {
+  if (!options.onSlurmNode) return options;
+  const node = process.env.SLURMD_NODENAME;
+  if (!node) {
+    throw new NoheadError("usage", "--on-slurm-node needs SLURMD_NODENAME: run it in a Slurm job", {
+      hint: "drop --on-slurm-node outside Slurm",
+    });
+  }
+  const { port } = parseListen(options.listen ?? DEFAULT_LISTEN);
+  const address = await slurmNodeAddress(node, node);
+  return { ...options, listen: `${address}:${port}` };
+}
+
 /** Serves until SIGINT/SIGTERM, printing where; resolves with the exit code (`nohead agent serve`). */
-export async function runAgentUntilSignal(options: ServeAgentOptions): Promise<number> {
+export async function runAgentUntilSignal(given: ServeAgentOptions): Promise<number> {
+  const options = await withSlurmNodeAddress(given);
   const agent = serveAgent(options);
   for (const warning of agent.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (options.readyFile) writeReadyFile(options.readyFile, agent.url);
   process.stdout.write(
     `nohead agent ${AGENT_VERSION} listening on ${agent.url} (state: ${agent.stateDir}, token: ${agent.tokenSource})\n`,
   );
+  if (options.stopVmsOnExit) {
+    // Slurm's warning, sent to the batch script (this agent) alone, before the job's time limit:
+    // power the VMs down while there is time; Slurm ends the job at the limit.
+    process.on("SIGUSR1", () => {
+      process.stdout.write("SIGUSR1: the job's end is near; stopping its VMs\n");
+      void agent.stopVms(PILOT_POWERDOWN_MS).then(
+        () => process.stdout.write("its VMs are stopped\n"),
+        (error: unknown) => process.stderr.write(`stopping its VMs failed: ${String(error)}\n`),
+      );
+    });
+  }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -461,7 +461,16 @@ export const COMMANDS: CommandSpec[] = [
           },
           {
             flags: "--stop-vms-on-exit",
-            description: "on SIGTERM/SIGINT stop its VMs too (a Slurm pilot job, docs/slurm.md)",
+            description:
+              "on SIGTERM/SIGINT stop its VMs too, on SIGUSR1 stop them and serve on (a Slurm pilot job, docs/slurm.md)",
+          },
+          {
+            flags: "--network-id <id>",
+            description: "put its VMs on this project's private network (8 hex digits; a Slurm pilot job)",
+          },
+          {
+            flags: "--on-slurm-node",
+            description: "listen on the NodeAddr of the Slurm node running this job, on --listen's port",
           },
         ],
       },

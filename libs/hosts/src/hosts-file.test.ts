@@ -227,6 +227,7 @@ describe("the hosts file", () => {
         timeLimit: "8:00:00",
         extraArgs: [],
         maxCoresPerJob: 16,
+        readyTimeoutMinutes: 10,
         agentAddress: "node",
       },
     });

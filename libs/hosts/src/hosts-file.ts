@@ -117,6 +117,14 @@ export const SlurmOptions = z.strictObject({
     .positive()
     .default(16)
     .describe("Most VM cores one pilot job asks for; more machines take more jobs"),
+  readyTimeoutMinutes: z
+    .number()
+    .positive()
+    .max(10_080)
+    .default(10)
+    .describe(
+      "How long a pilot job may take to report its agent, pending in the queue included; then it is cancelled",
+    ),
   agentAddress: z
     .enum(["node", "loopback"])
     .default("node")

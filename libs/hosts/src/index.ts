@@ -11,6 +11,7 @@ export * from "./place-machines.ts";
 export * from "./api-host.ts";
 export * from "./sse-events.ts";
 export * from "./ssh-jump.ts";
+export * from "./slurm/node-address.ts";
 export * from "./slurm/pack-machines.ts";
 export * from "./slurm/pilot-records.ts";
 export * from "./slurm/slurm-command.ts";

@@ -63,7 +63,13 @@ export function openHosts(
     const entry = declared.get(name);
     if (!entry) throw new Error(`host ${name} is not declared (placeMachines checks this first)`);
     const host = isSlurmHost(entry)
-      ? new SlurmHost({ host: entry, stateDir: project.stateDir, agentServe: commands.agentServe, env })
+      ? new SlurmHost({
+          host: entry,
+          stateDir: project.stateDir,
+          agentServe: commands.agentServe,
+          networkId: project.id,
+          env,
+        })
       : ApiHost.fromHostsFile(entry, (file) => readTokenFile(file));
     opened.set(name, host);
     return host;

@@ -23,6 +23,8 @@ export interface ServeOptions {
   allowHost?: string[];
   readyFile?: string;
   stopVmsOnExit?: boolean;
+  networkId?: string;
+  onSlurmNode?: boolean;
 }
 
 /**
@@ -52,6 +54,8 @@ export function serveOptionsOf(o: ServeOptions): ServeAgentOptions {
     ...(o.maxMachines ? { maxMachines: o.maxMachines } : {}),
     ...(o.readyFile ? { readyFile: o.readyFile } : {}),
     ...(o.stopVmsOnExit ? { stopVmsOnExit: true } : {}),
+    ...(o.networkId ? { networkId: o.networkId } : {}),
+    ...(o.onSlurmNode ? { onSlurmNode: true } : {}),
     insecure: o.insecure ?? false,
     allowQemuArgs: o.allowQemuArgs ?? false,
     onlyTrustedRunners: o.onlyTrustedRunners ?? false,

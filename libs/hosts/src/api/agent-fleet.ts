@@ -5,19 +5,33 @@
  * where to find them.
  */
 import { resolve } from "node:path";
+import { NoheadError } from "@nohead/schema";
 import { ensureStateDir, Fleet, projectAt } from "@nohead/supervisor";
 import { MachineStore } from "./machine-store.ts";
 
+/** What a project id looks like (8 hex digits): it names the project's private network. */
+export const NETWORK_ID = /^[0-9a-f]{8}$/;
+
 /**
- * The fleet and machine store of the agent whose state lives in `stateDir`.
+ * The fleet and machine store of the agent whose state lives in `stateDir`. With `networkId` (a
+ * client project's id: Slurm pilot agents) its VMs join that project's private network rather
+ * than the state dir's own, so the VMs of every agent of that project on one node share it.
  *
  * @example
  * const { fleet, machines } = openAgentFleet("/var/lib/nohead-agent");
  * createApp({ fleet, machines, token, version });
  */
-export function openAgentFleet(stateDir: string): { fleet: Fleet; machines: MachineStore } {
+export function openAgentFleet(
+  stateDir: string,
+  { networkId }: { networkId?: string } = {},
+): { fleet: Fleet; machines: MachineStore } {
   const dir = resolve(stateDir);
-  const project = projectAt(dir, dir);
+  if (networkId !== undefined && !NETWORK_ID.test(networkId)) {
+    throw new NoheadError("usage", `--network-id must be 8 hex digits (a project id), not "${networkId}"`);
+  }
+  // The id names the private network (and the SSH key's comment); sockets stay under the state
+  // dir's own runtime directory.
+  const project = { ...projectAt(dir, dir), ...(networkId ? { id: networkId } : {}) };
   // Created 0700 and checked: it holds the key every guest trusts and the VMs' disks.
   ensureStateDir(project);
   const machines = new MachineStore(dir);

@@ -2,13 +2,12 @@
  * A Slurm cluster as a Host: the machines placed on it run in pilot jobs — `sbatch` of
  * `nohead agent serve`, sized to the machines packed into each (pack-machines.ts) — and start on
  * each job's agent exactly as on any agent (ApiHost). Status adds each VM's job and node, and a VM
- * whose job Slurm ended shows Slurm's reason; stopping ends the jobs that hold no running VM.
+ * whose job Slurm ended shows Slurm's reason; a job lives as long as it holds machines: a stop
+ * that stopped all of them ends it, and a start cancels the live jobs left holding none.
  * nohead never schedules: Slurm decides where and when each job runs (docs/slurm.md).
  */
 import { randomBytes } from "node:crypto";
-import { lookup } from "node:dns/promises";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { isIP } from "node:net";
 import { join } from "node:path";
 import type { ExecResult } from "@nohead/qemu";
 import { type ManifestMachine, NoheadError, type VmEvent } from "@nohead/schema";
@@ -34,10 +33,13 @@ import {
   pilotDir,
   readAgentReady,
   readPilotRecords,
+  removeJobDir,
   writePilotRecords,
 } from "./pilot-records.ts";
+import { slurmNodeAddress } from "./node-address.ts";
 import { runSlurmCommand } from "./slurm-command.ts";
-import { jobAlive, jobEnd, listJobs, type SlurmJob } from "./slurm-jobs.ts";
+import { jobAlive, jobEnd, listOwnJobs, type SlurmJob } from "./slurm-jobs.ts";
+import { endWarning } from "./slurm-time-limit.ts";
 
 /** The pilot job's script: it runs its arguments, so no user value ever meets a shell. */
 const PILOT_SCRIPT =
@@ -46,8 +48,15 @@ const PILOT_SCRIPT =
 const JOB_END_TIMEOUT_MS = 60_000;
 /** A job Slurm no longer knows. */
 const ENDED: SlurmJob = { jobId: "", state: "GONE", reason: "None", node: null };
-/** How often the CLI asks Slurm about a job it waits for (reading its file is cheap, Slurm less so). */
+/**
+ * How long one answer of Slurm about this user's jobs serves: everything waiting at once shares
+ * it, so a command asks the controller at most this often (reading a job's file is cheap).
+ */
 const JOB_POLL_MS = 2000;
+/** How often a wait for an agent reads its job's `agent.json`. */
+const WAIT_ROUND_MS = 100;
+/** Rounds of {@link WAIT_ROUND_MS} between two looks at the job's state. */
+const JOB_POLL_ROUNDS = JOB_POLL_MS / WAIT_ROUND_MS;
 
 export interface SlurmHostOptions {
   host: ResolvedSlurmHost;
@@ -55,8 +64,11 @@ export interface SlurmHostOptions {
   stateDir: string;
   /** The argv that runs `nohead agent serve` with this same program. */
   agentServe: string[];
-  /** How long a submitted job may take to report its agent (pending included). Default 10 min. */
-  readyTimeoutMs?: number;
+  /**
+   * The client project's id: its pilot agents put their VMs on that project's private network, so
+   * the machines of different jobs on one node reach each other (docs/slurm.md).
+   */
+  networkId?: string;
   env?: Record<string, string | undefined>;
 }
 
@@ -74,21 +86,23 @@ export class SlurmHost implements Host {
   private readonly entry: ResolvedSlurmHost;
   private readonly stateDir: string;
   private readonly agentServe: string[];
-  private readonly readyTimeoutMs: number;
+  private readonly networkId: string | undefined;
   private readonly env: Record<string, string | undefined>;
   private readonly agents = new Map<string, ApiHost>();
+  /** The last answer about this user's jobs, shared while fresh ({@link JOB_POLL_MS}). */
+  private jobsQuery: { at: number; answer: Promise<Map<string, SlurmJob>> } | undefined;
 
   /**
    * @example
    * const cluster = new SlurmHost({ host: hosts.get("cluster"), stateDir: ".nohead", agentServe: ["nohead", "agent", "serve"] });
    * await cluster.start(machines);
    */
-  constructor({ host, stateDir, agentServe, readyTimeoutMs = 600_000, env = process.env }: SlurmHostOptions) {
+  constructor({ host, stateDir, agentServe, networkId, env = process.env }: SlurmHostOptions) {
     this.name = host.name;
     this.entry = host;
     this.stateDir = stateDir;
     this.agentServe = agentServe;
-    this.readyTimeoutMs = readyTimeoutMs;
+    this.networkId = networkId;
     this.env = env;
   }
 
@@ -105,8 +119,17 @@ export class SlurmHost implements Host {
     return runSlurmCommand(this.name, argv, { env: this.env });
   }
 
+  /** This user's jobs, as Slurm said at most {@link JOB_POLL_MS} ago (cleared by sbatch and scancel). */
   private jobs(): Promise<Map<string, SlurmJob>> {
-    return listJobs(this.name, { env: this.env });
+    const known = this.jobsQuery;
+    if (known && performance.now() - known.at < JOB_POLL_MS) return known.answer;
+    const answer = listOwnJobs(this.name, { env: this.env });
+    const query = { at: performance.now(), answer };
+    this.jobsQuery = query;
+    answer.catch(() => {
+      if (this.jobsQuery === query) this.jobsQuery = undefined;
+    });
+    return answer;
   }
 
   /** The agent of a job that reported one. */
@@ -138,12 +161,14 @@ export class SlurmHost implements Host {
 
   async start(machines: ManifestMachine[], options: HostStartOptions = {}): Promise<StartResult[]> {
     const jobs = await this.jobs();
-    const records = readPilotRecords(this.dir);
-    const running = records.filter((r) => r.url && jobs.get(r.jobId)?.state === "RUNNING");
-    // A machine whose job runs starts there again; so does one that depends on a machine there.
+    this.forgetEnded(jobs);
+    // Jobs that live on hold their machines: a running job with its agent, and also one still
+    // pending or whose agent an interrupted command never read. Those machines start there again,
+    // and so does a new machine that depends on one of them.
+    const alive = readPilotRecords(this.dir).filter((r) => jobAlive(jobs.get(r.jobId) ?? ENDED));
     const assigned = new Map<string, PilotRecord>();
     for (const m of machines) {
-      const record = running.find((r) => r.machines.includes(m.name));
+      const record = alive.find((r) => r.machines.includes(m.name));
       if (record) assigned.set(m.name, record);
     }
     for (let changed = true; changed; ) {
@@ -159,38 +184,74 @@ export class SlurmHost implements Host {
     const fresh = machines.filter((m) => !assigned.has(m.name));
     // Machines starting in a new job are no longer in the records of the ended ones.
     const moving = new Set(fresh.map((m) => m.name));
-    const runningIds = new Set(running.map((r) => r.jobId));
-    this.update((all) => {
-      const kept = all.map((r) => {
-        if (!runningIds.has(r.jobId)) return { ...r, machines: r.machines.filter((n) => !moving.has(n)) };
+    const aliveIds = new Set(alive.map((r) => r.jobId));
+    this.update((all) =>
+      all.map((r) => {
+        if (!aliveIds.has(r.jobId)) return { ...r, machines: r.machines.filter((n) => !moving.has(n)) };
         const joining = machines.filter((m) => assigned.get(m.name)?.jobId === r.jobId).map((m) => m.name);
         return { ...r, machines: [...new Set([...r.machines, ...joining])] };
-      });
-      // An ended job that held only these machines is forgotten with its directory; a pending
-      // one waits for a stop.
-      const ended = (r: PilotRecord) => r.machines.length === 0 && !jobAlive(jobs.get(r.jobId) ?? ENDED);
-      for (const r of kept.filter(ended)) rmSync(r.dir, { recursive: true, force: true });
-      return kept.filter((r) => !ended(r));
-    });
-    const inRunningJobs = running
-      .map((record) => ({ record, mine: machines.filter((m) => assigned.get(m.name) === record) }))
-      .filter(({ mine }) => mine.length > 0)
-      .map(({ record, mine }) => this.agentOf(record).start(mine, options));
-    // One job failing (ended early, never started, copy failed) fails its machines, not the others'.
-    const inNewJobs = packMachines(fresh, { maxCoresPerJob: this.entry.slurm.maxCoresPerJob }).map((shape) =>
-      this.startInNewJob(shape, options).catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        return shape.machines.map((m) => failedBeforeStart(m.name, message));
       }),
     );
-    return (await Promise.all([...inRunningJobs, ...inNewJobs])).flat();
+    this.forgetEnded(jobs);
+    await this.cancelEmpty(jobs);
+    // One job failing (ended early, never started, agent gone, copy failed) fails its machines,
+    // not the others'.
+    const failing = (mine: ManifestMachine[]) => (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      return mine.map((m) => failedBeforeStart(m.name, message));
+    };
+    const inLiveJobs = alive
+      .map((record) => ({ record, mine: machines.filter((m) => assigned.get(m.name) === record) }))
+      .filter(({ mine }) => mine.length > 0)
+      .map(({ record, mine }) => this.startInJob(record, mine, options, false).catch(failing(mine)));
+    const inNewJobs = packMachines(fresh, { maxCoresPerJob: this.entry.slurm.maxCoresPerJob }).map((shape) =>
+      this.submit(shape)
+        .then((record) => this.startInJob(record, shape.machines, options, true))
+        .catch(failing(shape.machines)),
+    );
+    return (await Promise.all([...inLiveJobs, ...inNewJobs])).flat();
   }
 
-  /** Submits a pilot job for `shape`, waits for its agent, and starts the machines on it. */
-  private async startInNewJob(shape: PilotJobShape, options: HostStartOptions): Promise<StartResult[]> {
-    const record = await this.submit(shape);
+  /** Forgets the records that hold no machine and whose job Slurm ended, with their directories. */
+  private forgetEnded(jobs: Map<string, SlurmJob>): void {
+    for (const record of readPilotRecords(this.dir)) {
+      if (record.machines.length === 0 && !jobAlive(jobs.get(record.jobId) ?? ENDED)) this.forget(record);
+    }
+  }
+
+  /**
+   * Cancels the live jobs that hold no machine (left by a failed or interrupted start, or whose
+   * machines moved): nothing of this project runs there, or will.
+   */
+  private async cancelEmpty(jobs: Map<string, SlurmJob>): Promise<void> {
+    const empty = readPilotRecords(this.dir).filter(
+      (r) => r.machines.length === 0 && jobAlive(jobs.get(r.jobId) ?? ENDED),
+    );
+    await Promise.all(empty.map((r) => this.cancel(r.jobId).catch(() => undefined)));
+  }
+
+  /** Forgets an ended job: its record, and its directory (VM disks and state included). */
+  private forget(record: PilotRecord): void {
+    removeJobDir(this.dir, record);
+    this.update((all) => all.filter((r) => r.jobId !== record.jobId));
+    this.agents.delete(record.jobId);
+  }
+
+  /**
+   * Starts `machines` in the job of `record`: waits for its agent when it has not reported yet,
+   * copies the closures to its node (closures "copy"), then asks its agent. A job this command
+   * waited for and could not use is cancelled; so is a new job (`own`) none of whose machines
+   * started: it would hold its allocation for nothing.
+   */
+  private async startInJob(
+    record: PilotRecord,
+    machines: ManifestMachine[],
+    options: HostStartOptions,
+    own: boolean,
+  ): Promise<StartResult[]> {
+    const waited = record.url === null;
     try {
-      const ready = await this.waitForAgent(record);
+      const ready = waited ? await this.waitForAgent(record) : record;
       if (this.entry.closures === "copy") {
         await copyClosure(
           {
@@ -199,15 +260,14 @@ export class SlurmHost implements Host {
             sshTarget: `${this.entry.sshUser}@${await this.nodeAddress(ready.node as string)}`, // set once the agent reported
             sshOptions: this.entry.sshOptions,
           },
-          closureRoots(shape.machines),
+          closureRoots(machines),
         );
       }
-      const results = await this.agentOf(ready).start(shape.machines, options);
-      // A job none of whose machines started holds nothing: give its allocation back.
-      if (!results.some((r) => r.ok)) await this.cancel(record.jobId);
+      const results = await this.agentOf(ready).start(machines, options);
+      if (own && !results.some((r) => r.ok)) await this.cancel(record.jobId);
       return results;
     } catch (error) {
-      await this.cancel(record.jobId).catch(() => undefined);
+      if (own || waited) await this.cancel(record.jobId).catch(() => undefined);
       throw error;
     }
   }
@@ -233,6 +293,7 @@ export class SlurmHost implements Host {
       `--cpus-per-task=${shape.cores}`,
       `--mem=${shape.memoryMiB}M`,
       `--time=${timeLimit}`,
+      ...endWarning(timeLimit),
       ...(partition ? [`--partition=${partition}`] : []),
       ...(account ? [`--account=${account}`] : []),
       ...extraArgs,
@@ -240,7 +301,7 @@ export class SlurmHost implements Host {
       ...this.agentServe,
       ...(agentAddress === "loopback"
         ? ["--listen", "127.0.0.1:0"]
-        : ["--listen", "0.0.0.0:0", "--insecure"]),
+        : ["--listen", "0.0.0.0:0", "--on-slurm-node", "--insecure"]),
       "--token-file",
       tokenFile,
       "--state-dir",
@@ -248,10 +309,14 @@ export class SlurmHost implements Host {
       "--ready-file",
       join(dir, "agent.json"),
       "--stop-vms-on-exit",
+      ...(this.networkId ? ["--network-id", this.networkId] : []),
     ];
+    // sbatch hands its whole environment to the job: not this login's runtime dir, which the node
+    // may not have (the agent then keeps its sockets under /tmp/nohead-<uid>, checked private).
+    const { XDG_RUNTIME_DIR: _, ...jobEnv } = this.env;
     let jobId: string;
     try {
-      jobId = (await this.slurm(argv)).trim().split(";")[0] ?? "";
+      jobId = (await runSlurmCommand(this.name, argv, { env: jobEnv })).trim().split(";")[0] ?? "";
       if (!/^\d+$/.test(jobId)) {
         throw new NoheadError("failed", `host ${this.name}: sbatch answered "${jobId}", not a job id`);
       }
@@ -260,6 +325,7 @@ export class SlurmHost implements Host {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
+    this.jobsQuery = undefined;
     const record: PilotRecord = {
       jobId,
       dir,
@@ -275,18 +341,20 @@ export class SlurmHost implements Host {
   /** Waits for the job's agent to report where it listens; fails when the job ends or the deadline passes. */
   private async waitForAgent(record: PilotRecord): Promise<PilotRecord> {
     const started = Date.now();
-    let lastAsked = 0;
+    const timeoutMs = this.entry.slurm.readyTimeoutMinutes * 60_000;
     let job: SlurmJob | undefined;
-    for (;;) {
+    for (let asked = 0; ; asked += 1) {
       const ready = readAgentReady(record.dir);
       if (ready) {
         const url = await this.reachableUrl(ready.url, ready.node);
-        const done = { ...record, node: job?.node ?? ready.node, url };
-        this.update((all) => all.map((r) => (r.jobId === record.jobId ? done : r)));
+        const done = { ...record, node: ready.node, url };
+        this.update((all) =>
+          all.map((r) => (r.jobId === record.jobId ? { ...r, node: ready.node, url } : r)),
+        );
         return done;
       }
-      if (Date.now() - lastAsked >= JOB_POLL_MS) {
-        lastAsked = Date.now();
+      // Every few rounds (the answer is shared with every other waiter): does the job still live?
+      if (asked % JOB_POLL_ROUNDS === 0) {
         job = (await this.jobs()).get(record.jobId);
         if (!job || !jobAlive(job)) {
           const output = join(record.dir, `slurm-${record.jobId}.out`);
@@ -296,18 +364,20 @@ export class SlurmHost implements Host {
           throw new NoheadError(
             "failed",
             `host ${this.name}: ${job ? jobEnd(job) : `Slurm job ${record.jobId} is gone`} before its agent reported${tail ? `:\n${tail}` : ""}`,
-            { hint: `its output is ${output}` },
+            { hint: `its output is ${output} (until the next command on this host)` },
           );
         }
       }
-      if (Date.now() - started > this.readyTimeoutMs) {
+      if (Date.now() - started > timeoutMs) {
         throw new NoheadError(
           "failed",
-          `host ${this.name}: Slurm job ${record.jobId} did not start its agent within ${Math.round(this.readyTimeoutMs / 1000)} s (${job?.state ?? "state unknown"}, reason: ${job?.reason ?? "unknown"})`,
-          { hint: "the partition may be busy (`squeue`); the job was cancelled, run again later" },
+          `host ${this.name}: Slurm job ${record.jobId} did not start its agent within ${Math.round(timeoutMs / 1000)} s (${job?.state ?? "state unknown"}, reason: ${job?.reason ?? "unknown"})`,
+          {
+            hint: 'the partition may be busy (`squeue`); the job was cancelled: run again later, or raise "readyTimeoutMinutes" in the hosts file',
+          },
         );
       }
-      await Bun.sleep(100);
+      await Bun.sleep(WAIT_ROUND_MS);
     }
   }
 
@@ -323,28 +393,33 @@ export class SlurmHost implements Host {
     return url.toString().replace(/\/$/, "");
   }
 
-  /** The IP address of `node`: its NodeAddr in Slurm, resolved. */
-  private async nodeAddress(node: string): Promise<string> {
-    const text = await this.slurm(["scontrol", "-o", "show", "node", node]);
-    const addr = /(?:^|\s)NodeAddr=(\S+)/.exec(text)?.[1] ?? node;
-    return isIP(addr) ? addr : (await lookup(addr)).address;
+  /** The IPv4 address of `node`, where its jobs' agents listen. */
+  private nodeAddress(node: string): Promise<string> {
+    return slurmNodeAddress(this.name, node, { env: this.env });
   }
 
   /**
-   * Ends a job (scancel) and forgets it; with `wait`, resolves once Slurm has ended it (its agent
-   * stops its VMs on the SIGTERM), bounded by {@link JOB_END_TIMEOUT_MS}.
+   * Ends a job (scancel: Slurm signals all its processes, QEMU included) and empties its record,
+   * kept until Slurm has ended the job: its agent may still write in its directory. With `wait`,
+   * resolves once Slurm has ended it, bounded by {@link JOB_END_TIMEOUT_MS}, and forgets it with
+   * its directory; without, the next command on this host does.
    */
   private async cancel(jobId: string, { wait = false } = {}): Promise<void> {
-    await this.slurm(["scancel", jobId]);
-    const dir = readPilotRecords(this.dir).find((r) => r.jobId === jobId)?.dir;
-    this.update((all) => all.filter((r) => r.jobId !== jobId));
+    try {
+      await this.slurm(["scancel", jobId]);
+    } catch (error) {
+      // Ended meanwhile (or long gone): what was wanted.
+      if (!/already completing or completed|invalid job id/i.test(String(error))) throw error;
+    }
+    this.jobsQuery = undefined;
     this.agents.delete(jobId);
+    this.update((all) => all.map((r) => (r.jobId === jobId ? { ...r, machines: [], url: null } : r)));
     const deadline = Date.now() + JOB_END_TIMEOUT_MS;
     while (wait) {
       const job = (await this.jobs()).get(jobId);
       if (!job || !(jobAlive(job) || job.state === "COMPLETING")) {
-        // Ended by us, cleanly: its directory (VM disks and state included) has served.
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        const record = readPilotRecords(this.dir).find((r) => r.jobId === jobId);
+        if (record) this.forget(record);
         return;
       }
       if (Date.now() > deadline) {
@@ -354,12 +429,18 @@ export class SlurmHost implements Host {
           { hint: "see `scontrol show job` and the node's slurmd log" },
         );
       }
-      await Bun.sleep(250);
+      await Bun.sleep(JOB_POLL_MS / 2);
     }
   }
 
+  /**
+   * Stops `names` (all of this host's machines without) on their jobs' agents. A job is ended when
+   * this command stops every machine it holds and none of its VMs runs any more; jobs holding none
+   * of `names` are left alone, whatever their state.
+   */
   async stop(names?: string[], options: { powerdownMs?: number } = {}): Promise<StopReport[]> {
     const jobs = await this.jobs();
+    this.forgetEnded(jobs);
     const records = readPilotRecords(this.dir);
     const targets = names ?? records.flatMap((r) => r.machines);
     const notRunning = (machine: string): StopReport => ({
@@ -372,24 +453,24 @@ export class SlurmHost implements Host {
     const reports = await Promise.all(
       records.map(async (record): Promise<StopReport[]> => {
         const mine = targets.filter((n) => record.machines.includes(n));
+        if (mine.length === 0 && record.machines.length > 0) return [];
+        const all = record.machines.every((n) => mine.includes(n));
         const job = jobs.get(record.jobId);
         if (!job || !jobAlive(job)) {
           // Slurm ended it; stopping its machines forgets them, and the job with the last of them
           // (its directory too). The others keep showing why their job ended.
-          let emptied = false;
-          this.update((all) =>
-            all.flatMap((r) => {
-              if (r.jobId !== record.jobId) return [r];
-              const left = r.machines.filter((n) => !mine.includes(n));
-              emptied = left.length === 0;
-              return emptied ? [] : [{ ...r, machines: left }];
-            }),
+          this.update((recorded) =>
+            recorded.map((r) =>
+              r.jobId === record.jobId ? { ...r, machines: r.machines.filter((n) => !mine.includes(n)) } : r,
+            ),
           );
-          if (emptied) rmSync(record.dir, { recursive: true, force: true });
+          this.forgetEnded(jobs);
           return mine.map(notRunning);
         }
         if (!record.url) {
-          await this.cancel(record.jobId, { wait: true });
+          // No agent yet (pending, or another command still waits for it): nothing of it runs.
+          // Ended only when every machine it holds is being stopped.
+          if (all) await this.cancel(record.jobId, { wait: true });
           return mine.map(notRunning);
         }
         const agent = this.agentOf(record);
@@ -397,7 +478,7 @@ export class SlurmHost implements Host {
         try {
           const stopped = mine.length > 0 ? await agent.stop(mine, options) : [];
           const stillRunning = (await agent.status()).some((s) => s.condition === "running");
-          if (!stillRunning) await this.cancel(record.jobId, { wait: true });
+          if (all && !stillRunning) await this.cancel(record.jobId, { wait: true });
           return stopped;
         } catch {
           // Its agent does not answer while Slurm runs the job: ending the job ends its VMs
@@ -550,10 +631,7 @@ export class SlurmHost implements Host {
       }),
     );
     if (emptied && alive) await this.cancel(record.jobId, { wait: true });
-    else if (emptied) {
-      this.update((all) => all.filter((r) => r.jobId !== record.jobId));
-      rmSync(record.dir, { recursive: true, force: true });
-    }
+    else if (emptied) this.forget(record);
     return report;
   }
 }

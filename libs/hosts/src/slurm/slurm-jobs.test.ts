@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { jobAlive, jobEnd, parseJobs } from "./slurm-jobs.ts";
 
-/** `scontrol -o show job` as Slurm 22.05 prints it (shortened). */
+/** `squeue --me --states=all --noheader --format=%i|%T|%B|%r`. */
 const OUTPUT = [
-  "JobId=7 JobName=nohead-cluster UserId=root(0) JobState=RUNNING Reason=None Dependency=(null) NodeList=vm BatchHost=vm NumCPUs=2",
-  "JobId=8 JobName=nohead-cluster UserId=root(0) JobState=PENDING Reason=Resources Dependency=(null) NodeList=(null) NumCPUs=4",
-  "JobId=9 JobName=nohead-cluster UserId=root(0) JobState=TIMEOUT Reason=TimeLimit Dependency=(null) NodeList=n2 BatchHost=n2",
+  "7|RUNNING|vm|None",
+  "8|PENDING|n/a|Resources",
+  "9|TIMEOUT|n2|TimeLimit",
+  "10|PENDING|n/a|ReqNodeNotAvail, UnavailableNodes:n3",
   "",
 ].join("\n");
 
@@ -15,8 +16,9 @@ describe("Slurm's jobs", () => {
       { jobId: "7", state: "RUNNING", reason: "None", node: "vm" },
       { jobId: "8", state: "PENDING", reason: "Resources", node: null },
       { jobId: "9", state: "TIMEOUT", reason: "TimeLimit", node: "n2" },
+      { jobId: "10", state: "PENDING", reason: "ReqNodeNotAvail, UnavailableNodes:n3", node: null },
     ]);
-    expect(parseJobs("No jobs in the system\n")).toEqual([]);
+    expect(parseJobs("")).toEqual([]);
   });
 
   test("alive while pending or running; an end says the state and Slurm's reason", () => {
