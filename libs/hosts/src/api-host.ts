@@ -158,10 +158,14 @@ export class ApiHost implements Host {
   }
 
   async stop(names?: string[], { powerdownMs }: { powerdownMs?: number } = {}): Promise<StopReport[]> {
-    const targets =
-      names ?? (await this.status()).filter((s) => s.condition === "running").map((s) => s.name);
     const json =
       powerdownMs === undefined ? {} : { timeoutSeconds: Math.max(1, Math.ceil(powerdownMs / 1000)) };
+    if (!names) {
+      // The host stops everything it runs or is starting: a start in progress has no running status.
+      const response = await this.call(() => this.client.v1.vms.stop.$post({ json }));
+      return (await this.json<{ machines: StopReport[] }>(response)).machines;
+    }
+    const targets = names;
     // Each machine gets its own report: one that cannot be stopped does not hide the others.
     return Promise.all(
       targets.map(async (name): Promise<StopReport> => {
