@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { join } from "node:path";
 import { noheadErrorOf } from "@nohead/schema/testing";
 import { identityKernelParams } from "./identity-kernel-params.ts";
 
@@ -37,5 +38,32 @@ test("a value that could split or extend the command line is refused, naming the
   expect(error.machine).toBe("web 2 init=/bin/sh");
   expect(error.message).toBe(
     'its identity cannot be a kernel parameter: "systemd.hostname=web 2 init=/bin/sh"',
+  );
+});
+
+test("nix/lib/identity.nix computes the same list (the launchers in a build result use it)", () => {
+  const machines = [
+    { name: "web-2", baseName: "web", index: 2, network },
+    { name: "my_vm", baseName: "my_vm", index: 1, network: null },
+    { name: "db", baseName: "db", index: 1, network },
+  ];
+  const cases = machines.flatMap((machine) =>
+    [true, false].map((privateNetwork) => ({ machine, privateNetwork })),
+  );
+  const lib = join(import.meta.dir, "../../../nix/lib");
+  const evaluated = Bun.spawnSync([
+    "nix-instantiate",
+    "--eval",
+    "--strict",
+    "--json",
+    "--arg",
+    "cases",
+    `builtins.fromJSON ''${JSON.stringify(cases)}''`,
+    "-E",
+    `{ cases }: map (c: (import ${lib}).identity.identityKernelParams c.machine c.privateNetwork) cases`,
+  ]);
+  expect(evaluated.stderr.toString()).toBe("");
+  expect(JSON.parse(evaluated.stdout.toString())).toEqual(
+    cases.map(({ machine, privateNetwork }) => identityKernelParams(machine, privateNetwork)),
   );
 });
