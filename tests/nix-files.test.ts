@@ -128,6 +128,35 @@ describe("one evaluation, one system, one runner per machine type (real nix buil
   }, 120_000);
 });
 
+describe("machine-identity.nix (stand-in lib)", () => {
+  test("SSH takes keys only; the documented password stays for the console", async () => {
+    const { code, stdout, stderr } = await instantiate([
+      "--eval",
+      "--strict",
+      "--json",
+      "-E",
+      `let
+        lib = { mkDefault = value: { default = value; }; unique = x: x; };
+        module = import ./nix/modules/machine-identity.nix {
+          inherit lib;
+          pkgs = { vim = "vim"; htop = "htop"; };
+          config = { nohead = { machine.baseName = "web"; environment = { }; }; };
+          nohead.machineType = { username = "nixy"; guestForwards = [ ]; };
+        };
+      in { inherit (module.services.openssh) settings; password = module.users.users.nixy.initialPassword; }`,
+    ]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      settings: {
+        PasswordAuthentication: { default: false },
+        KbdInteractiveAuthentication: { default: false },
+      },
+      password: { default: "nixos" },
+    });
+  });
+});
+
 describe("the run-time identity modules' guest scripts (stand-in lib, real bash)", () => {
   interface IdentityModules {
     addressScript: string;
