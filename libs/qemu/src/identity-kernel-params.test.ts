@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { noheadErrorOf } from "@nohead/schema/testing";
-import { identityKernelParams } from "./identity-kernel-params.ts";
+import { IDENTITY_PARAMS_MAX_BYTES, identityKernelParams } from "./identity-kernel-params.ts";
 
 const network = { address: "10.213.0.11", prefixLength: 16, mac: "52:54:00:d5:00:0b" };
 
@@ -65,5 +65,20 @@ test("nix/lib/identity.nix computes the same list (the launchers in a build resu
   expect(evaluated.stderr.toString()).toBe("");
   expect(JSON.parse(evaluated.stdout.toString())).toEqual(
     cases.map(({ machine, privateNetwork }) => identityKernelParams(machine, privateNetwork)),
+  );
+});
+
+test("the identity fits the kernel command line: a 63-character name does, a longer list is refused", () => {
+  const longest = `${"a".repeat(61)}-9`;
+  const params = identityKernelParams({ name: longest, baseName: "a".repeat(61), index: 9, network }, true);
+  expect(Buffer.byteLength(params.join(" "))).toBeLessThanOrEqual(IDENTITY_PARAMS_MAX_BYTES);
+  // Past the manifest's schema (a name of 200 characters): refused, never cut by the kernel.
+  const error = noheadErrorOf(() =>
+    identityKernelParams({ name: "b".repeat(200), baseName: "b".repeat(200), index: 1, network }, true),
+  );
+  expect(error.kind).toBe("config");
+  expect(error.machine).toBe("b".repeat(200));
+  expect(error.message).toMatch(
+    /^its identity takes \d+ bytes of the kernel command line, over the 512 it may/,
   );
 });
