@@ -36,7 +36,7 @@ export const IDLE_CHECKS_TO_END = 3;
  * there (a busy machine) must not find it gone. A command that needs it no more (a usage error)
  * leaves it this long.
  */
-export const IDLE_CHECKS_BEFORE_FIRST_REQUEST = 15;
+export const IDLE_CHECKS_BEFORE_FIRST_REQUEST = 10;
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
