@@ -94,9 +94,12 @@ let
     let
       imageCount = builtins.length manifest.images;
       typeCount = builtins.length paths - imageCount;
+      # bin/run-<name>-vm boots the type's runner as that instance, on its own disk (nix/lib/identity.nix).
       machineLinks = map (m: ''
         ln -s ${dirOf (dirOf m.runner)} "$out/machines/${m.name}"
-        ln -s ${lib.escapeShellArg m.runner} "$out/bin/run-${m.name}-vm"
+        cat > "$out/bin/run-${m.name}-vm" <<'NOHEAD_LAUNCHER'
+        ${noheadLib.identity.instanceLauncher pkgs.runtimeShell m}NOHEAD_LAUNCHER
+        chmod +x "$out/bin/run-${m.name}-vm"
       '') manifest.machines;
       imageLinks = lib.imap0 (
         i: img: ''ln -s ${builtins.elemAt paths (typeCount + i)} "$out/images/${img.name}"''

@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Manifest } from "@nohead/schema";
+import { identityKernelParams } from "@nohead/qemu";
+import { Manifest, type ManifestMachine } from "@nohead/schema";
 import { readPins } from "../scripts/node-modules-hash.ts";
 import { makeBuildFlake } from "./support/build-flake.ts";
 import { REPO_ROOT } from "./support/run-cli.ts";
@@ -101,7 +102,59 @@ describe("one evaluation, one system, one runner per machine type (real nix buil
     expect(references.stdout.trim().split("\n").sort()).toEqual(
       [nodes[0]?.system, solo?.system].sort() as string[],
     );
+
+    // Started by hand, bin/run-node-2-vm boots the type's runner as node-2, on its own disk.
+    const here = testTempDir("nohead-launcher-");
+    const launch = (env: Record<string, string>) =>
+      Bun.spawnSync([join(out, "bin", "run-node-2-vm")], {
+        cwd: here,
+        env: { PATH: "/usr/bin:/bin", ...env },
+      })
+        .stdout.toString()
+        .split("\n");
+    expect(launch({})).toEqual([
+      "runner of node",
+      "disk: ./node-2.qcow2",
+      `kernel: ${identityKernelParams(nodes[1] as ManifestMachine, false).join(" ")}`,
+      "",
+    ]);
+    expect(launch({ NIX_DISK_IMAGE: "/tmp/mine.qcow2", QEMU_KERNEL_PARAMS: "quiet" }).slice(1, 3)).toEqual([
+      "disk: /tmp/mine.qcow2",
+      `kernel: ${identityKernelParams(nodes[1] as ManifestMachine, false).join(" ")} quiet`,
+    ]);
+    expect(Bun.spawnSync([join(out, "bin", "run-node-1-vm")], { cwd: here }).stdout.toString()).toContain(
+      "disk: ./node-1.qcow2",
+    );
   }, 120_000);
+});
+
+describe("machine-identity.nix (stand-in lib)", () => {
+  test("SSH takes keys only; the documented password stays for the console", async () => {
+    const { code, stdout, stderr } = await instantiate([
+      "--eval",
+      "--strict",
+      "--json",
+      "-E",
+      `let
+        lib = { mkDefault = value: { default = value; }; unique = x: x; };
+        module = import ./nix/modules/machine-identity.nix {
+          inherit lib;
+          pkgs = { vim = "vim"; htop = "htop"; };
+          config = { nohead = { machine.baseName = "web"; environment = { }; }; };
+          nohead.machineType = { username = "nixy"; guestForwards = [ ]; };
+        };
+      in { inherit (module.services.openssh) settings; password = module.users.users.nixy.initialPassword; }`,
+    ]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      settings: {
+        PasswordAuthentication: { default: false },
+        KbdInteractiveAuthentication: { default: false },
+      },
+      password: { default: "nixos" },
+    });
+  });
 });
 
 describe("the run-time identity modules' guest scripts (stand-in lib, real bash)", () => {

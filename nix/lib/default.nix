@@ -22,4 +22,5 @@ in
   strings = import ./strings.nix;
   graph = import ./graph.nix;
   systemd = import ./systemd.nix;
+  identity = import ./identity.nix;
 }

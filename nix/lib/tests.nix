@@ -171,6 +171,10 @@ let
       expr = lib.errorsOf { a = { count = 2; firstHostSshPort = 2200; }; b = { firstHostSshPort = 2201; }; };
       expected = [ ''host port 2201/tcp is used by both "a-2" (forward "ssh") and "b" (forward "ssh"); change one of them or set it to null (allocated at run time)'' ];
     };
+    testErrorHostNameClash = {
+      expr = lib.errorsOf { my_vm = { }; myvm = { }; a_b = { count = 2; }; ab = { count = 0; }; };
+      expected = [ ''machines "my_vm" and "myvm" would both run with the host name "myvm" (host names drop "_"); rename one of them'' ];
+    };
     testErrorUnknownDependency = {
       expr = lib.errorsOf { a = { dependsOn = [ "bb" ]; }; b = { }; };
       expected = [ ''machine "a": dependsOn names "bb", which is not a machine of this configuration; known: a, b'' ];

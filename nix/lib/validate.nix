@@ -178,6 +178,22 @@ let
           seen = { };
           errors = [ ];
         } bound).errors;
+      # systemd drops "_" from a host name (the runtime does the same for systemd.hostname=), so
+      # my_vm and myvm would run as one host name: the first wins, the others are reported.
+      hostNameClashes =
+        (builtins.foldl' (
+          acc: i:
+          let
+            key = builtins.replaceStrings [ "_" ] [ "" ] i.name;
+          in
+          if acc.seen ? ${key} then
+            acc // { errors = acc.errors ++ [ ''machines "${acc.seen.${key}}" and "${i.name}" would both run with the host name "${key}" (host names drop "_"); rename one of them'' ]; }
+          else
+            acc // { seen = acc.seen // { ${key} = i.name; }; }
+        ) {
+          seen = { };
+          errors = [ ];
+        } all).errors;
       unknownDeps = builtins.concatMap (
         t:
         map (d: ''machine "${t}": dependsOn names "${d}", which is not a machine of this configuration; known: ${join ", " (typeNames ++ builtins.filter (n: !(builtins.elem n typeNames)) names)}'') (
@@ -210,6 +226,7 @@ let
       }) typeNames));
     in
     portClashes
+    ++ hostNameClashes
     ++ unknownDeps
     ++ selfDeps
     ++ healthUnforwarded

@@ -26,12 +26,20 @@ in
 
   users.users.${machineType.username} = {
     isNormalUser = lib.mkDefault true;
-    # no-headache's documented password; SSH keys come from nohead at run time (ssh-authorized-keys.nix).
+    # no-headache's documented password, for the console (`nohead console`, a window): SSH takes
+    # keys only (below), passed by nohead at run time (ssh-authorized-keys.nix).
     initialPassword = lib.mkDefault "nixos";
     extraGroups = [ "wheel" ];
   };
 
   services.openssh.enable = lib.mkDefault true;
+  # Keys only: any local user can reach a guest's forwarded SSH port on 127.0.0.1, and the password
+  # is public. nixpkgs' defaults are `true` for both (sshd.nix); PasswordAuthentication also turns
+  # off PAM's unix auth for sshd (`unixAuth = cfg.settings.PasswordAuthentication`).
+  services.openssh.settings = {
+    PasswordAuthentication = lib.mkDefault false;
+    KbdInteractiveAuthentication = lib.mkDefault false;
+  };
 
   # Every forwarded guest port (SSH first) is reachable; forwards themselves are added by nohead at
   # run time (QEMU hostfwd on 127.0.0.1), never through virtualisation.forwardPorts.

@@ -30,6 +30,13 @@ import { AGENT_VERSION } from "./agent-version.ts";
 export const IDLE_CHECK_MS = 1000;
 /** Consecutive idle checks before it ends (so a command between two requests finds it alive). */
 export const IDLE_CHECKS_TO_END = 3;
+/**
+ * Idle checks before it ends when no request came yet: a command launches it early, before it
+ * loads its modules and reads the build (apps/cli/src/early-supervisor.ts), and a slow path
+ * there (a busy machine) must not find it gone. A command that needs it no more (a usage error)
+ * leaves it this long.
+ */
+export const IDLE_CHECKS_BEFORE_FIRST_REQUEST = 10;
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -92,11 +99,20 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
       `supervising ${project.root} on ${paths.socket} (pid ${record.pid}); ` +
         (adopted.length > 0 ? `re-adopted ${adopted.join(", ")}` : "no VM running yet"),
     );
+    let requestsSeen = 0;
+    /** No request came since the last look (one answered between two looks counts too). */
+    const noNewRequest = () => {
+      const before = requestsSeen;
+      requestsSeen = served.requestsReceived();
+      return requestsSeen === before;
+    };
     const signal = await untilIdleOrSignal(
       () =>
+        noNewRequest() &&
         served.activeRequests() === 0 &&
         runningVmNames(project).length === 0 &&
         fleet.watching().length === 0,
+      () => (served.requestsReceived() === 0 ? IDLE_CHECKS_BEFORE_FIRST_REQUEST : IDLE_CHECKS_TO_END),
     );
     log(signal ? `${signal}: ending; the VMs keep running` : "no VM left and no client: ending");
     await served.stop();
@@ -108,13 +124,19 @@ export async function runSupervisor({ stateDir }: { stateDir: string }): Promise
   }
 }
 
-/** Resolves with the signal's name on SIGTERM/SIGINT, or undefined once `idle()` held long enough. */
-function untilIdleOrSignal(idle: () => boolean): Promise<NodeJS.Signals | undefined> {
+/**
+ * Resolves with the signal's name on SIGTERM/SIGINT, or undefined once `idle()` held for
+ * `checksToEnd()` checks in a row.
+ */
+function untilIdleOrSignal(
+  idle: () => boolean,
+  checksToEnd: () => number,
+): Promise<NodeJS.Signals | undefined> {
   return new Promise((done) => {
     let idleChecks = 0;
     const timer = setInterval(() => {
       idleChecks = idle() ? idleChecks + 1 : 0;
-      if (idleChecks >= IDLE_CHECKS_TO_END) finish(undefined);
+      if (idleChecks >= checksToEnd()) finish(undefined);
     }, IDLE_CHECK_MS);
     const onSignal = (signal: NodeJS.Signals) => finish(signal);
     const finish = (signal: NodeJS.Signals | undefined) => {

@@ -4,7 +4,8 @@
  * loading the host API: ~0.1–0.2 s) runs while the command gets ready instead of after
  * (docs/benchmarks.md, "The supervisor's start"). Only for the commands that start VMs on this
  * computer, and not for their help or `--host`; a supervisor a command ends up not needing (a
- * usage error) ends by itself after a few idle seconds. Loads no schema library.
+ * usage error) ends by itself after 10 idle seconds with no request (apps/agent/src/supervise.ts).
+ * Loads no schema library.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { type Host, type HostDirectory, LOCAL_HOST, openHosts } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
-import { type Fleet, knownVmNames, type StopReport } from "@nohead/supervisor";
+import { type Fleet, knownVmNames, liveSupervisor, type StopReport } from "@nohead/supervisor";
 import { agentServeCommand, supervisorCommand } from "./supervisor-command.ts";
 
 function placementFile(fleet: Fleet): string {
@@ -124,9 +124,11 @@ export function notRunningReport(machine: string): StopReport {
 }
 
 /**
- * Stops `names` wherever they run (default: every running VM of this project: the running ones
- * on this computer, as their state files say, and every machine recorded on an agent), in
- * parallel; a host that fails becomes failed reports for its machines.
+ * Stops `names` wherever they run (default: every VM of this project: on this computer, those
+ * running and those the supervisor is still starting; on agents, every machine recorded there),
+ * in parallel; a host that fails becomes failed reports for its machines. While the supervisor
+ * runs, machines of this computer always go to it, even one with no state yet: it may be queued
+ * in a start (waiting for its dependencies), and the stop must end that start.
  */
 export async function stopEverywhere(
   fleet: Fleet,
@@ -134,14 +136,25 @@ export async function stopEverywhere(
   options: { powerdownMs?: number } = {},
 ): Promise<StopReport[]> {
   const placement = readPlacement(fleet);
-  const wanted = names ?? [...fleet.running().filter((n) => !(n in placement)), ...Object.keys(placement)];
-  const targets = wanted.filter((n) => !neverRan(fleet, n));
+  const supervised = liveSupervisor(fleet.project) !== null;
+  const hosts = projectHosts(fleet);
+  const onAgents = (names ?? Object.keys(placement)).filter((n) => n in placement);
+  const here = names?.filter((n) => !(n in placement));
+  const idle = (here ?? []).filter((n) => !supervised && neverRan(fleet, n));
+  const groups = byHost(fleet, onAgents, hosts).map(({ host, machines }) => ({
+    host,
+    machines: machines as string[] | undefined,
+  }));
+  if (here ? here.length > idle.length : supervised || fleet.running().length > 0) {
+    // Without names the supervisor stops what it runs and what it is starting.
+    groups.unshift({ host: hosts.get(LOCAL_HOST), machines: here?.filter((n) => !idle.includes(n)) });
+  }
   const reports = await Promise.all(
-    byHost(fleet, targets).map(async ({ host, machines }) => {
+    groups.map(async ({ host, machines }) => {
       try {
         return await host.stop(machines, options);
       } catch (error) {
-        return machines.map((machine) => ({
+        return (machines ?? fleet.running()).map((machine) => ({
           machine,
           ok: false,
           method: null,
@@ -151,5 +164,5 @@ export async function stopEverywhere(
       }
     }),
   );
-  return [...wanted.filter((n) => neverRan(fleet, n)).map(notRunningReport), ...reports.flat()];
+  return [...idle.map(notRunningReport), ...reports.flat()];
 }

@@ -30,12 +30,21 @@ type AnswerLike = Pick<Response, "ok" | "status" | "body" | "json">;
 
 const ERROR_KINDS = new Set<string>(["usage", "config", "not-found", "conflict", "failed"]);
 
+/** Whether a fetch over a unix socket failed because nothing listens there (nothing was sent). */
+function nothingListens(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "FailedToOpenSocket" || code === "ECONNREFUSED" || code === "ENOENT";
+}
+
 /** Where the host API answers: an agent's URL and token, or the supervisor's unix socket. */
 export type HostEndpoint =
   | { url: string; token: string }
   | {
-      /** The socket's path, once something answers there (the supervisor is started on demand). */
-      unix: () => Promise<string>;
+      /**
+       * The socket's path, once something answers there (the supervisor is started on demand);
+       * `again` when the last one no longer listens (the supervisor ended while idle): look anew.
+       */
+      unix: (again?: boolean) => Promise<string>;
       /** Said in errors: what listens on the socket. */
       what: string;
       /** What to do when it does not answer (where its log is). */
@@ -93,8 +102,16 @@ export class ApiHost implements Host {
       this.unreachableHint = options.hint;
       // The host name in the URL is never resolved: the request goes to the socket.
       this.client = hc<AgentApp>("http://supervisor", {
-        fetch: async (input: string | URL | Request, init?: RequestInit) =>
-          fetch(input, { ...init, unix: await unix() }),
+        fetch: async (input: string | URL | Request, init?: RequestInit) => {
+          try {
+            return await fetch(input, { ...init, unix: await unix() });
+          } catch (error) {
+            if (!nothingListens(error)) throw error;
+            // The supervisor ended between two requests (it ends when idle): this one never
+            // reached it, so it is sent once more, to the supervisor started anew.
+            return fetch(input, { ...init, unix: await unix(true) });
+          }
+        },
       });
     } else {
       this.where = options.url.replace(/\/+$/, "");
@@ -158,10 +175,14 @@ export class ApiHost implements Host {
   }
 
   async stop(names?: string[], { powerdownMs }: { powerdownMs?: number } = {}): Promise<StopReport[]> {
-    const targets =
-      names ?? (await this.status()).filter((s) => s.condition === "running").map((s) => s.name);
     const json =
       powerdownMs === undefined ? {} : { timeoutSeconds: Math.max(1, Math.ceil(powerdownMs / 1000)) };
+    if (!names) {
+      // The host stops everything it runs or is starting: a start in progress has no running status.
+      const response = await this.call(() => this.client.v1.vms.stop.$post({ json }));
+      return (await this.json<{ machines: StopReport[] }>(response)).machines;
+    }
+    const targets = names;
     // Each machine gets its own report: one that cannot be stopped does not hide the others.
     return Promise.all(
       targets.map(async (name): Promise<StopReport> => {

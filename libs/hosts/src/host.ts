@@ -98,7 +98,7 @@ export interface Host {
   readonly sshOptions?: readonly string[] | undefined;
   /** Starts `machines` (dependencies first) and resolves when each is ready or failed. */
   start(machines: ManifestMachine[], options?: HostStartOptions): Promise<StartResult[]>;
-  /** Stops `names` (default: every running VM), gracefully and bounded. */
+  /** Stops `names` (default: every VM it runs or is starting), gracefully and bounded. */
   stop(names?: string[], options?: { powerdownMs?: number }): Promise<StopReport[]>;
   /** Status of `names` (default: every VM the host knows). */
   status(names?: string[]): Promise<PlacedVmStatus[]>;

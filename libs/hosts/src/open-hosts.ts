@@ -47,7 +47,8 @@ export function openHosts(
   let socket: Promise<string> | undefined;
   const local = new ApiHost({
     name: LOCAL_HOST,
-    unix: () => {
+    unix: (again = false) => {
+      if (again) socket = undefined;
       socket ??= ensureSupervisor(project, commands.supervise).then((record) => record.socket);
       return socket;
     },

@@ -14,6 +14,15 @@ export type InstanceIdentity = Pick<ManifestMachine, "name" | "baseName" | "inde
 const SAFE_PARAMETER = /^[A-Za-z0-9._:=/-]+$/;
 
 /**
+ * The most bytes the identity may take on the kernel command line. x86's kernel keeps at most
+ * 2048 bytes of it (COMMAND_LINE_SIZE) and cuts the rest silently; the runner's own part comes
+ * first (the system's `kernel-params`, `init=`, `regInfo=`, the consoles: a few hundred bytes,
+ * more with `boot.kernelParams`), and the identity is last, so it would be what is lost. A valid
+ * manifest's identity is at most ~420 bytes (names are at most 63 characters).
+ */
+export const IDENTITY_PARAMS_MAX_BYTES = 512;
+
+/**
  * The kernel parameters that give `machine` its identity:
  * `systemd.hostname=` (systemd accepts letters, digits and `-` only, so `_` is dropped, as systemd
  * itself drops it from /etc/hostname), `systemd.setenv=` for each MACHINE_* variable, and with
@@ -46,6 +55,14 @@ export function identityKernelParams(machine: InstanceIdentity, privateNetwork: 
       machine: name,
       hint: "machine names are letters, digits, '-' and '_' (the manifest's schema); rebuild with nohead build",
     });
+  }
+  const bytes = Buffer.byteLength(params.join(" "));
+  if (bytes > IDENTITY_PARAMS_MAX_BYTES) {
+    throw new NoheadError(
+      "config",
+      `its identity takes ${bytes} bytes of the kernel command line, over the ${IDENTITY_PARAMS_MAX_BYTES} it may (the kernel cuts the line at 2048)`,
+      { machine: name, hint: "use shorter machine names (at most 63 characters); rebuild with nohead build" },
+    );
   }
   return params;
 }

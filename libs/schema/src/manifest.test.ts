@@ -68,6 +68,7 @@ describe("manifest schema", () => {
       { ...manifest, machines: [{ ...machine, restart: "sometimes" }] },
       { ...manifest, machines: [{ ...machine, health: { ...machine.health, retries: 0 } }] },
       { ...manifest, machines: [{ ...machine, forwards: [{ ...machine.forwards[0], hostPort: 70000 }] }] },
+      { ...manifest, machines: [{ ...machine, resources: { cores: 1, memoryMiB: 512, gpus: 1 } }] },
     ];
     for (const value of bad) {
       const result = Manifest.safeParse(value);

@@ -121,8 +121,9 @@ export const PlannedMachine = z.strictObject({
   diskImage: z.boolean().describe("Whether the type asks for a disk image"),
   restart: RestartPolicy.default("no"),
   resources: z
-    .object({ cores: z.number().int().positive(), memoryMiB: z.number().int().positive() })
-    .optional(),
+    .strictObject({ cores: z.number().int().positive(), memoryMiB: z.number().int().positive() })
+    .optional()
+    .describe("What the runner gives QEMU (-smp, -m): a Slurm host sizes its jobs from it"),
 });
 export type PlannedMachine = z.infer<typeof PlannedMachine>;
 

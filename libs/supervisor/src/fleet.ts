@@ -642,6 +642,9 @@ export class Fleet {
     try {
       const cancelled = await this.cancelStart(name, paths);
       if (cancelled) return cancelled;
+      // Never started here (a stop may name a machine before its first start): nothing runs.
+      if (!existsSync(paths.dir))
+        return { machine: name, ok: true, method: "already-stopped", durationMs: 0, error: null };
       const [{ withVmLock }, { stopVm }] = await Promise.all([
         import("./vm-lock.ts"),
         import("@nohead/qemu"),

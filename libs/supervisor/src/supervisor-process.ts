@@ -47,8 +47,10 @@ export type SupervisorPaths = ReturnType<typeof supervisorPaths>;
 export const SUPERVISOR_LOG_MAX_BYTES = 1024 * 1024;
 
 /**
- * Keeps the supervisor's log bounded: one over {@link SUPERVISOR_LOG_MAX_BYTES} becomes
- * `<log>.1` (replacing the previous one), so the log and its one old copy stay about 2 MiB at most.
+ * Rotates the supervisor's log before a supervisor starts: one over
+ * {@link SUPERVISOR_LOG_MAX_BYTES} becomes `<log>.1` (replacing the previous one). Only then: a
+ * running supervisor keeps its output file, and writes little (its start, its end, unexpected
+ * errors).
  */
 export function rotateSupervisorLog(log: string, maxBytes = SUPERVISOR_LOG_MAX_BYTES): void {
   try {

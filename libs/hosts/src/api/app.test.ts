@@ -101,6 +101,7 @@ describe("authentication", () => {
     ["POST", "/v1/vms/start", { machines: [machine()] }],
     ["GET", "/v1/vms/web", undefined],
     ["POST", "/v1/vms/web/stop", {}],
+    ["POST", "/v1/vms/stop", {}],
     ["POST", "/v1/vms/web/restart", undefined],
     ["DELETE", "/v1/vms/web", undefined],
     ["POST", "/v1/vms/web/exec", { argv: ["true"] }],
@@ -253,6 +254,12 @@ describe("other requests", () => {
     const res = await app.request("/v1/vms", { headers: AUTH });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ vms: [] });
+  });
+
+  test("stopping every VM with none here answers no reports", async () => {
+    const res = await app.request("/v1/vms/stop", { method: "POST", headers: JSON_AUTH, body: "{}" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ machines: [] });
   });
 
   const unknown: [string, string, unknown][] = [

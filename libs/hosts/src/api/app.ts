@@ -263,6 +263,15 @@ export function createApp(options: AgentAppOptions) {
         send("result", { machines: removeUnlaunched(results) });
       });
     })
+    .post("/stop", longRunning, validate("json", StopRequest), async (c) => {
+      // Every VM here: those running, waiting for a restart, and those whose start is in progress.
+      const { timeoutSeconds } = c.req.valid("json");
+      const reports = await currentFleet().stop(
+        undefined,
+        timeoutSeconds ? { powerdownMs: timeoutSeconds * 1000 } : {},
+      );
+      return c.json({ machines: reports });
+    })
     .get("/:name", validate("param", VmNameParam), (c) => {
       const fleet = currentFleet();
       const [name] = resolveVm(fleet, c.req.valid("param").name);

@@ -17,6 +17,8 @@ export interface ServedApp {
   port: number;
   /** Requests being answered now, streams included (until their body ends or the client leaves). */
   activeRequests(): number;
+  /** Requests received since it started. */
+  requestsReceived(): number;
   stop(): Promise<void>;
 }
 
@@ -63,8 +65,10 @@ function onBodyEnd(response: Response, done: () => void): Response {
  */
 export function serveApp(app: AgentApp, listen: AppListen): ServedApp {
   let active = 0;
+  let received = 0;
   const fetch = async (request: Request, server: Bun.Server<undefined>) => {
     active++;
+    received++;
     try {
       return onBodyEnd(await app.fetch(request, { server }), () => active--);
     } catch (error) {
@@ -83,5 +87,10 @@ export function serveApp(app: AgentApp, listen: AppListen): ServedApp {
           ...(listen.tls ? { tls: listen.tls } : {}),
           fetch,
         });
-  return { port: server.port ?? 0, activeRequests: () => active, stop: () => server.stop(true) };
+  return {
+    port: server.port ?? 0,
+    activeRequests: () => active,
+    requestsReceived: () => received,
+    stop: () => server.stop(true),
+  };
 }
