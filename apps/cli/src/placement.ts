@@ -5,10 +5,11 @@
  * branches on local or remote. A machine recorded on a host the hosts file no longer declares is
  * a clear error naming every machine recorded there, never a silent start on this computer.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Host, type HostDirectory, LOCAL_HOST, openHosts } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
+import { writeJsonAtomic } from "@nohead/schema/write-json-atomic";
 import { type Fleet, knownVmNames, liveSupervisor, type StopReport } from "@nohead/supervisor";
 import { agentServeCommand, supervisorCommand } from "./supervisor-command.ts";
 
@@ -43,9 +44,7 @@ export function recordPlacement(fleet: Fleet, host: string, machines: string[]):
     rmSync(file, { force: true });
     return;
   }
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(placement, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeJsonAtomic(file, placement);
 }
 
 /** The hosts of the fleet's project: its supervisor, the declared agents and Slurm clusters. */
