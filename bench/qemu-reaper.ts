@@ -82,3 +82,31 @@ export async function reapQemuUnder(dir: string, graceMs = 3000): Promise<number
   }
   return found.map((q) => q.pid);
 }
+
+/**
+ * Until the returned function is called, SIGINT or SIGTERM (which skip `finally` blocks) kill the
+ * benchmark's VMs under `dir` — and only them — then exit 130, saying `what` was interrupted.
+ *
+ * @example
+ * const release = killQemuOnInterrupt(root, "runtime benchmark");
+ * try { … } finally { release(); }
+ */
+export function killQemuOnInterrupt(dir: string, what: string): () => void {
+  const interrupted = (signal: NodeJS.Signals) => {
+    for (const { pid } of findQemuUnder(dir)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+    process.stderr.write(`${what} interrupted (${signal}); killed its VMs, left ${dir}\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  return () => {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+  };
+}

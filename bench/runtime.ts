@@ -22,7 +22,7 @@ import { checkCommand } from "./check-command.ts";
 import { writeFakeVmStates } from "./fake-vm-states.ts";
 import { makeFigure } from "./figure.ts";
 import { positiveInts } from "./positive-ints.ts";
-import { findQemuUnder, reapQemuUnder } from "./qemu-reaper.ts";
+import { killQemuOnInterrupt, reapQemuUnder } from "./qemu-reaper.ts";
 import { runallRound, supervisorEnded } from "./runall-round.ts";
 import { median } from "./stats.ts";
 import { describeTiming, timeCommand } from "./time-command.ts";
@@ -257,19 +257,7 @@ export const runtime: Benchmark = {
     const root = mkdtempSync(join(tmpdir(), "nohead-bench-rt-"));
     const projects: Project[] = [];
     // Ctrl-C skips `finally`: kill this benchmark's VMs (and only them) before exiting.
-    const interrupted = (signal: NodeJS.Signals) => {
-      for (const { pid } of findQemuUnder(root)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Gone already.
-        }
-      }
-      process.stderr.write(`runtime benchmark interrupted (${signal}); killed its VMs, left ${root}\n`);
-      process.exit(130);
-    };
-    process.once("SIGINT", interrupted);
-    process.once("SIGTERM", interrupted);
+    const releaseInterrupt = killQemuOnInterrupt(root, "runtime benchmark");
     try {
       await statusLatency(context, root);
       const baselineMiB = await rssBaseline(context, root);
@@ -302,8 +290,7 @@ export const runtime: Benchmark = {
         );
       }
       for (const project of projects) rmSync(project.runtimeDir, { recursive: true, force: true });
-      process.off("SIGINT", interrupted);
-      process.off("SIGTERM", interrupted);
+      releaseInterrupt();
       if (process.env.NOHEAD_BENCH_KEEP === "1") context.log(`kept ${root}`);
       else rmSync(root, { recursive: true, force: true });
     }

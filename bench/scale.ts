@@ -24,7 +24,7 @@ import type { Benchmark, BenchContext } from "./benchmark.ts";
 import { type Unit, makeFigure } from "./figure.ts";
 import { flakeBuildTimes } from "./flake-build-times.ts";
 import { positiveInts } from "./positive-ints.ts";
-import { findQemuUnder, reapQemuUnder } from "./qemu-reaper.ts";
+import { killQemuOnInterrupt, reapQemuUnder } from "./qemu-reaper.ts";
 import { type RecordedQemu, recordQemuUnder } from "./recorded-qemu.ts";
 import { runallRound } from "./runall-round.ts";
 import { rssBaseline } from "./runtime.ts";
@@ -231,19 +231,7 @@ export const scale: Benchmark = {
       positiveInts("NOHEAD_BENCH_SCALE_COUNT", process.env.NOHEAD_BENCH_SCALE_COUNT ?? "100")[0] ?? 100;
     const root = mkdtempSync(join(tmpdir(), "nohead-bench-scale-"));
     // Ctrl-C skips `finally`: kill this benchmark's VMs (and only them) before exiting.
-    const interrupted = (signal: NodeJS.Signals) => {
-      for (const { pid } of findQemuUnder(root)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Gone already.
-        }
-      }
-      process.stderr.write(`scale benchmark interrupted (${signal}); killed its VMs, left ${root}\n`);
-      process.exit(130);
-    };
-    process.once("SIGINT", interrupted);
-    process.once("SIGTERM", interrupted);
+    const releaseInterrupt = killQemuOnInterrupt(root, "scale benchmark");
     try {
       await buildTimes(context, count, reps);
       const fixture = await ensureFixture();
@@ -272,8 +260,7 @@ export const scale: Benchmark = {
         force: true,
       });
       removeTestTempDirs();
-      process.off("SIGINT", interrupted);
-      process.off("SIGTERM", interrupted);
+      releaseInterrupt();
       if (process.env.NOHEAD_BENCH_KEEP === "1") context.log(`kept ${root}`);
       else rmSync(root, { recursive: true, force: true });
     }
