@@ -3,33 +3,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { manifestJsonSchema } from "./json-schema.ts";
 import { Manifest, PlannedMachine, UserName } from "./manifest.ts";
+import { sampleMachine } from "./testing/sample-machine.ts";
 
-const machine = {
+const machine = sampleMachine({
   name: "web-1",
-  baseName: "web",
-  index: 1,
-  username: "nixy",
-  forwards: [{ name: "ssh", protocol: "tcp", guestPort: 22, hostPort: null, hostAddress: "127.0.0.1" }],
-  dependsOn: [],
-  health: {
-    ssh: true,
-    tcp: [],
-    command: null,
-    initScript: false,
-    intervalSeconds: 30,
-    timeoutSeconds: 10,
-    retries: 3,
-    deadlines: { startedSeconds: 30, bootedSeconds: 300, readySeconds: 600 },
-  },
   network: { address: "10.213.0.10", prefixLength: 16, mac: "52:54:00:d5:00:0a" },
-  secrets: [],
-  host: null,
-  initScript: false,
-  diskImage: false,
-  restart: "no",
   runner: "/nix/store/x-run-web-1-vm/bin/run-web-1-vm",
   system: "/nix/store/x-nixos-system-web-1",
-};
+});
 const manifest = { schemaVersion: 1, network: { subnet: "10.213.0.0/16" }, machines: [machine], images: [] };
 
 describe("manifest schema", () => {

@@ -3,34 +3,22 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ManifestMachine } from "@nohead/schema";
+import { sampleMachine } from "@nohead/schema/testing/sample-machine";
 import { MachineStore } from "./machine-store.ts";
 
-const machine = (name: string, runner = `/nix/store/aaa-${name}/bin/run`): ManifestMachine => ({
-  name,
-  baseName: name,
-  index: 1,
-  username: "nixy",
-  forwards: [],
-  dependsOn: [],
-  health: {
-    ssh: false,
-    tcp: [],
-    command: null,
-    initScript: false,
-    intervalSeconds: 30,
-    timeoutSeconds: 10,
-    retries: 3,
-    deadlines: { startedSeconds: 30, bootedSeconds: 60, readySeconds: 60 },
-  },
-  network: null,
-  secrets: [],
-  host: null,
-  initScript: false,
-  diskImage: false,
-  restart: "no",
-  runner,
-  system: `/nix/store/aaa-${name}`,
-});
+const machine = (name: string, runner = `/nix/store/aaa-${name}/bin/run`): ManifestMachine =>
+  sampleMachine({
+    name,
+    baseName: name,
+    forwards: [],
+    health: {
+      ...sampleMachine().health,
+      ssh: false,
+      deadlines: { startedSeconds: 30, bootedSeconds: 60, readySeconds: 60 },
+    },
+    runner,
+    system: `/nix/store/aaa-${name}`,
+  });
 
 describe("the agent's saved machines", () => {
   test("start empty and write nothing until given machines", () => {
