@@ -229,11 +229,13 @@ export class Fleet {
   }
 
   private watched(): Watched[] {
+    return this.ofThisProject(WATCHED).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The entries of a process-wide map keyed by state file that belong to this project's VMs. */
+  private ofThisProject<T>(byStateFile: Map<string, T>): T[] {
     const prefix = join(this.project.stateDir, "vms/");
-    return [...WATCHED.entries()]
-      .filter(([state]) => state.startsWith(prefix))
-      .map(([, watched]) => watched)
-      .sort((a, b) => a.name.localeCompare(b.name));
+    return [...byStateFile.entries()].filter(([state]) => state.startsWith(prefix)).map(([, value]) => value);
   }
 
   /** Launches a VM in a worker; a supervising fleet keeps the worker once the VM is ready. */
@@ -598,8 +600,7 @@ export class Fleet {
 
   /** Names of this project's VMs whose start is in progress in this process. */
   private startingHere(): string[] {
-    const prefix = join(this.project.stateDir, "vms/");
-    return [...STARTING.entries()].filter(([state]) => state.startsWith(prefix)).map(([, s]) => s.name);
+    return this.ofThisProject(STARTING).map((s) => s.name);
   }
 
   /**
