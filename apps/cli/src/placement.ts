@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { type Host, type HostDirectory, LOCAL_HOST, openHosts } from "@nohead/hosts";
 import { NoheadError } from "@nohead/schema";
 import { writeJsonAtomic } from "@nohead/schema/write-json-atomic";
-import { type Fleet, knownVmNames, liveSupervisor, type StopReport } from "@nohead/supervisor";
+import {
+  type Fleet,
+  knownVmNames,
+  liveSupervisor,
+  notRunningReport,
+  type StopReport,
+} from "@nohead/supervisor";
 import { agentServeCommand, supervisorCommand } from "./supervisor-command.ts";
 
 function placementFile(fleet: Fleet): string {
@@ -115,11 +121,6 @@ export function byHost(
  */
 export function neverRan(fleet: Fleet, name: string): boolean {
   return !(name in readPlacement(fleet)) && !knownVmNames(fleet.project).includes(name);
-}
-
-/** The report of stopping a machine that was not running (or never ran). */
-export function notRunningReport(machine: string): StopReport {
-  return { machine, ok: true, method: "already-stopped", durationMs: 0, error: null };
 }
 
 /**

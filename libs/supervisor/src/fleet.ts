@@ -97,6 +97,11 @@ export interface StopReport {
   error: string | null;
 }
 
+/** The report of stopping a machine that was not running (or never ran). */
+export function notRunningReport(machine: string): StopReport {
+  return { machine, ok: true, method: "already-stopped", durationMs: 0, error: null };
+}
+
 /** Whether the guest agent on `socket` answers within 1.5 s (the guest has booted). */
 async function guestAnswers(socket: string): Promise<boolean> {
   try {
@@ -644,8 +649,7 @@ export class Fleet {
       const cancelled = await this.cancelStart(name, paths);
       if (cancelled) return cancelled;
       // Never started here (a stop may name a machine before its first start): nothing runs.
-      if (!existsSync(paths.dir))
-        return { machine: name, ok: true, method: "already-stopped", durationMs: 0, error: null };
+      if (!existsSync(paths.dir)) return notRunningReport(name);
       const [{ withVmLock }, { stopVm }] = await Promise.all([
         import("./vm-lock.ts"),
         import("@nohead/qemu"),
@@ -671,7 +675,7 @@ export class Fleet {
         const state: VmState | null = read.kind === "ok" ? read.state : null;
         const pid =
           state?.pid ?? (read.kind === "corrupt" ? read.recoveredPid : findQemuByArgument(paths.qmp));
-        if (!pid) return { machine: name, ok: true, method: "already-stopped", durationMs: 0, error: null };
+        if (!pid) return notRunningReport(name);
         const ticks = state?.processStartTicks ?? null;
         // A guest that never booted has nothing listening for the ACPI button: a short wait will do.
         // (The state may lag behind when the command that started it was killed: ask the agent.)

@@ -2,9 +2,10 @@
 import { createInterface } from "node:readline/promises";
 import { LOCAL_HOST } from "@nohead/hosts";
 import { usageError } from "@nohead/schema";
+import { notRunningReport } from "@nohead/supervisor";
 import pc from "picocolors";
 import { openFleet } from "../open-fleet.ts";
-import { hostOf, neverRan, notRunningReport, recordPlacement } from "../placement.ts";
+import { hostOf, neverRan, recordPlacement } from "../placement.ts";
 import type { GlobalOptions } from "../program.ts";
 
 export async function run([names, options]: unknown[], globals: GlobalOptions): Promise<number> {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import type { ExecResult } from "@nohead/qemu";
 import { type ManifestMachine, NoheadError, type VmEvent } from "@nohead/schema";
-import { failedBeforeStart, type StartResult, type StopReport } from "@nohead/supervisor";
+import { failedBeforeStart, notRunningReport, type StartResult, type StopReport } from "@nohead/supervisor";
 import { notStartedStatus } from "@nohead/supervisor/status-from-state";
 import { ApiHost } from "../api-host.ts";
 import { createTokenFile, readTokenFile } from "../api/token-file.ts";
@@ -443,13 +443,6 @@ export class SlurmHost implements Host {
     this.forgetEnded(jobs);
     const records = readPilotRecords(this.dir);
     const targets = names ?? records.flatMap((r) => r.machines);
-    const notRunning = (machine: string): StopReport => ({
-      machine,
-      ok: true,
-      method: "already-stopped",
-      durationMs: 0,
-      error: null,
-    });
     const reports = await Promise.all(
       records.map(async (record): Promise<StopReport[]> => {
         const mine = targets.filter((n) => record.machines.includes(n));
@@ -465,13 +458,13 @@ export class SlurmHost implements Host {
             ),
           );
           this.forgetEnded(jobs);
-          return mine.map(notRunning);
+          return mine.map(notRunningReport);
         }
         if (!record.url) {
           // No agent yet (pending, or another command still waits for it): nothing of it runs.
           // Ended only when every machine it holds is being stopped.
           if (all) await this.cancel(record.jobId, { wait: true });
-          return mine.map(notRunning);
+          return mine.map(notRunningReport);
         }
         const agent = this.agentOf(record);
         const started = performance.now();
@@ -496,7 +489,7 @@ export class SlurmHost implements Host {
       }),
     );
     const held = new Set(records.flatMap((r) => r.machines));
-    return [...reports.flat(), ...targets.filter((n) => !held.has(n)).map(notRunning)];
+    return [...reports.flat(), ...targets.filter((n) => !held.has(n)).map(notRunningReport)];
   }
 
   async status(names?: string[]): Promise<PlacedVmStatus[]> {
@@ -609,13 +602,7 @@ export class SlurmHost implements Host {
    */
   async destroy(name: string): Promise<StopReport> {
     const record = readPilotRecords(this.dir).find((r) => r.machines.includes(name));
-    const gone: StopReport = {
-      machine: name,
-      ok: true,
-      method: "already-stopped",
-      durationMs: 0,
-      error: null,
-    };
+    const gone = notRunningReport(name);
     if (!record) return gone;
     const job = (await this.jobs()).get(record.jobId);
     const alive = job !== undefined && jobAlive(job);
