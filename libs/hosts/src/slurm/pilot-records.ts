@@ -38,6 +38,11 @@ export const AgentReady = z.strictObject({
 });
 export type AgentReady = z.infer<typeof AgentReady>;
 
+/** Whether `jobDir` is one of `dir`'s job directories: a direct child named as nohead names them. */
+function isOwnJobDir(dir: string, jobDir: string): boolean {
+  return dirname(resolve(jobDir)) === resolve(dir) && JOB_DIR_NAME.test(basename(jobDir));
+}
+
 /** The directory of host `host`'s pilot jobs (created 0700). */
 export function pilotDir(stateDir: string, host: string): string {
   const dir = join(stateDir, "slurm", host);
@@ -68,7 +73,7 @@ export function readPilotRecords(dir: string): PilotRecord[] {
   const parsed = PilotRecords.safeParse(data);
   if (!parsed.success) throw unusable(`does not match its format (${z.prettifyError(parsed.error)})`);
   for (const record of parsed.data.jobs) {
-    if (dirname(resolve(record.dir)) !== resolve(dir) || !JOB_DIR_NAME.test(basename(record.dir))) {
+    if (!isOwnJobDir(dir, record.dir)) {
       throw unusable(`names ${record.dir} as job ${record.jobId}'s directory, which is not one of ${dir}`);
     }
   }
@@ -85,7 +90,7 @@ export function writePilotRecords(dir: string, jobs: PilotRecord[]): void {
  * as {@link readPilotRecords} checked: a record never makes nohead delete anything else.
  */
 export function removeJobDir(dir: string, record: PilotRecord): void {
-  if (dirname(resolve(record.dir)) !== resolve(dir)) {
+  if (!isOwnJobDir(dir, record.dir)) {
     throw new Error(`job ${record.jobId}'s directory ${record.dir} is not under ${dir}`);
   }
   rmSync(record.dir, { recursive: true, force: true });

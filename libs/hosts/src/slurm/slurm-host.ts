@@ -106,8 +106,12 @@ export class SlurmHost implements Host {
     this.env = env;
   }
 
+  private madeDir: string | undefined;
+
+  /** The host's pilot-job directory, made (0700) once, on first use. */
   private get dir(): string {
-    return pilotDir(this.stateDir, this.name);
+    this.madeDir ??= pilotDir(this.stateDir, this.name);
+    return this.madeDir;
   }
 
   /** Read-modify-write of the records, synchronous: no other update of this process interleaves. */
