@@ -182,10 +182,9 @@ export class ApiHost implements Host {
       const response = await this.call(() => this.client.v1.vms.stop.$post({ json }));
       return (await this.json<{ machines: StopReport[] }>(response)).machines;
     }
-    const targets = names;
     // Each machine gets its own report: one that cannot be stopped does not hide the others.
     return Promise.all(
-      targets.map(async (name): Promise<StopReport> => {
+      names.map(async (name): Promise<StopReport> => {
         try {
           return await this.json<StopReport>(
             await this.call(() => this.client.v1.vms[":name"].stop.$post({ param: { name }, json })),
